@@ -1,0 +1,35 @@
+import Foundation
+import Logging
+
+/// Dispatches `square-onboard <command>` to the command's implementation.
+public enum CommandLineInterface {
+    static let usage = """
+        square-onboard — connect merchants' Square accounts through Square OAuth
+
+        Commands:
+          emulator   run the built-in Square sandbox emulator alone (see 'square-onboard emulator --help')
+          help       show this text
+        """
+
+    /// Runs the command named by the first argument; returns the process exit code.
+    public static func run(arguments: [String]) async -> Int32 {
+        let command = arguments.dropFirst().first ?? "help"
+        let rest = Array(arguments.dropFirst(2))
+        var logger = Logger(label: "square-onboard")
+        logger.logLevel = .info
+        do {
+            switch command {
+            case "emulator":
+                try await EmulatorCommand.run(arguments: rest, logger: logger)
+            case "help", "--help", "-h":
+                Console.line(usage)
+            default:
+                throw CommandError.unknownCommand(command)
+            }
+            return 0
+        } catch {
+            Console.error("square-onboard: \(error)")
+            return 1
+        }
+    }
+}

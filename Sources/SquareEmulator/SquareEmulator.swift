@@ -1,0 +1,162 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import OnboardCrypto
+import SquareOAuth
+import Synchronization
+
+/// An in-memory Square that speaks the OAuth endpoints on loopback, with a movable clock and injectable faults.
+public final class SquareEmulator: Sendable {
+    /// Counts the emulator reports about itself; never tokens.
+    public struct Snapshot: Sendable, Codable, Equatable {
+        public var now: String
+        public var clockOffsetSeconds: Double
+        public var merchants: [EmulatedMerchant]
+        public var activeAuthorizations: Int
+        public var faults: [EmulatorFault]
+        public var calls: [String: Int]
+
+        enum CodingKeys: String, CodingKey {
+            case now
+            case clockOffsetSeconds = "clock_offset_seconds"
+            case merchants
+            case activeAuthorizations = "active_authorizations"
+            case faults, calls
+        }
+    }
+
+    /// Called when an authorization ends (`APPLICATION` via RevokeToken, `MERCHANT` from the seller's side).
+    public typealias RevocationListener = @Sendable (_ merchantId: String, _ revokerType: String, _ at: Date) -> Void
+
+    private let store: Mutex<EmulatorStore>
+    private let listeners = Mutex<[RevocationListener]>([])
+    public let application: EmulatedApplication
+    let logger: Logger
+
+    public init(
+        application: EmulatedApplication,
+        merchants: [EmulatedMerchant] = EmulatedMerchant.seeds,
+        lifetimes: EmulatorLifetimes = EmulatorLifetimes(),
+        logger: Logger = Logger(label: "square-emulator")
+    ) {
+        self.application = application
+        self.logger = logger
+        self.store = Mutex(EmulatorStore(application: application, lifetimes: lifetimes, merchants: merchants))
+    }
+
+    /// The emulator's routes on a fresh router.
+    public func buildRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        EmulatorRoutes(emulator: self).add(to: router)
+        return router
+    }
+
+    /// A Hummingbird application serving the emulator; port 0 picks a free port, reported to `onServerRunning`.
+    public func makeApplication(
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: buildRouter(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "square-emulator"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+    }
+
+    // MARK: Controls for tests and the control API
+
+    /// The emulator's current time (real time plus every `advanceClock`).
+    public var now: Date { store.withLock { Date().addingTimeInterval($0.clockOffset) } }
+
+    /// Moves the emulator's clock forward: codes and tokens age without waiting.
+    public func advanceClock(by seconds: TimeInterval) {
+        store.withLock { $0.clockOffset += max(0, seconds) }
+    }
+
+    /// Installs a fault; the newest matching fault wins.
+    public func inject(_ fault: EmulatorFault) {
+        store.withLock { $0.faults.insert(fault, at: 0) }
+    }
+
+    /// Removes every fault.
+    public func clearFaults() {
+        store.withLock { $0.faults.removeAll() }
+    }
+
+    /// How many requests reached `path` (faulted ones included).
+    public func callCount(path: String) -> Int {
+        store.withLock { $0.callCounts[path] ?? 0 }
+    }
+
+    /// Sellers that can sign in on the consent page.
+    public var merchants: [EmulatedMerchant] { store.withLock { $0.merchants } }
+
+    /// Whether the merchant's authorization of the application is active.
+    public func isAuthorized(merchantId: String) -> Bool {
+        store.withLock { $0.grants[merchantId].map { $0.revokedAt == nil } ?? false }
+    }
+
+    /// Creates a legacy token that ObtainToken's `migration_token` grant accepts once.
+    public func issueMigrationToken(merchantId: String, scopes: [String]) -> String {
+        let token = "sq0atp-" + SecureRandom.token(length: 22, alphabet: SquareIdentifiers.alphanumerics)
+        store.withLock { $0.migrationTokens[token] = MigrationTokenRecord(merchantId: merchantId, scopes: scopes) }
+        return token
+    }
+
+    /// The seller disconnects the application from their Square dashboard; false when nothing was active.
+    @discardableResult
+    public func revokeAsMerchant(merchantId: String) -> Bool {
+        let ended = store.withLock { store in
+            store.revokeAll(merchantId: merchantId, includingRefreshTokens: true, now: Date().addingTimeInterval(store.clockOffset))
+        }
+        if ended { authorizationEnded(merchantId: merchantId, revoker: "MERCHANT") }
+        return ended
+    }
+
+    /// Registers a listener for ended authorizations (the revocation webhook builds on it).
+    public func onRevocation(_ listener: @escaping RevocationListener) {
+        listeners.withLock { $0.append(listener) }
+    }
+
+    /// A summary of the emulator's state.
+    public func snapshot() -> Snapshot {
+        store.withLock { store in
+            Snapshot(
+                now: Date().addingTimeInterval(store.clockOffset).rfc3339,
+                clockOffsetSeconds: store.clockOffset,
+                merchants: store.merchants,
+                activeAuthorizations: store.grants.values.filter { $0.revokedAt == nil }.count,
+                faults: store.faults,
+                calls: store.callCounts
+            )
+        }
+    }
+
+    // MARK: Internal
+
+    func withStore<T>(_ body: (inout EmulatorStore, Date) -> T) -> T {
+        store.withLock { store in body(&store, Date().addingTimeInterval(store.clockOffset)) }
+    }
+
+    func authorizationEnded(merchantId: String, revoker: String) {
+        let at = now
+        logger.info("Authorization ended", metadata: ["merchant_id": .string(merchantId), "revoker": .string(revoker)])
+        for listener in listeners.withLock({ $0 }) { listener(merchantId, revoker, at) }
+    }
+
+    /// Counts the call and returns the fault to apply, using up one of its count.
+    func takeFault(forPath path: String) -> EmulatorFault? {
+        store.withLock { store in
+            if path.hasPrefix("/oauth2/") { store.callCounts[path, default: 0] += 1 }
+            guard let index = store.faults.firstIndex(where: { $0.matches(path: path) }) else { return nil }
+            let fault = store.faults[index]
+            if let count = fault.count {
+                if count <= 1 { store.faults.remove(at: index) } else { store.faults[index].count = count - 1 }
+            }
+            return fault
+        }
+    }
+}

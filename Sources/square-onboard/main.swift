@@ -1,0 +1,4 @@
+import Foundation
+import Onboarding
+
+exit(await CommandLineInterface.run(arguments: CommandLine.arguments))
