@@ -128,7 +128,8 @@ public struct KeyRing: Sendable, CustomStringConvertible {
 
     public var description: String { "KeyRing(active: \(activeKeyID), keys: \(keyIDs))" }
 
-    static func isValidKeyID(_ id: Substring) -> Bool {
+    /// Key ids are 1–32 characters of letters, digits, `-` and `_` (they sit between dots in a sealed value).
+    public static func isValidKeyID(_ id: Substring) -> Bool {
         (1...32).contains(id.utf8.count)
             && id.utf8.allSatisfy { byte in
                 CodeVerifier.isUnreserved(byte) && byte != UInt8(ascii: ".") && byte != UInt8(ascii: "~")

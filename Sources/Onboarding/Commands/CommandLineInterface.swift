@@ -7,6 +7,9 @@ public enum CommandLineInterface {
         square-onboard — connect merchants' Square accounts through Square OAuth
 
         Commands:
+          demo       run the service and the Square emulator together on loopback, nothing to configure
+          serve      run the service (configuration: flags, environment, .env; see README)
+          keys       'keys generate' prints a new encryption key for onboard.encryptionKeys
           emulator   run the built-in Square sandbox emulator alone (see 'square-onboard emulator --help')
           help       show this text
         """
@@ -19,6 +22,12 @@ public enum CommandLineInterface {
         logger.logLevel = .info
         do {
             switch command {
+            case "demo":
+                try await DemoCommand.run(arguments: rest, logger: logger)
+            case "serve":
+                try await ServeCommand.run(arguments: rest, logger: logger)
+            case "keys":
+                try KeysCommand.run(arguments: rest)
             case "emulator":
                 try await EmulatorCommand.run(arguments: rest, logger: logger)
             case "help", "--help", "-h":

@@ -1,0 +1,72 @@
+import Foundation
+import Hummingbird
+import OnboardCrypto
+
+/// The merchant's way in: the connect page, the start of an authorization, and Square's callback.
+struct ConnectController {
+    let service: OnboardingService
+    let pages: PageRenderer
+    let cookies: BrowserCookies
+    static let maxFormBytes = 4096
+    static let maxCallbackQueryBytes = 4096
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get("/", use: connectPage)
+        routes.post("/oauth/start", use: start)
+        routes.get("/oauth/callback", use: callback)
+        return routes
+    }
+
+    /// GET / — who asks for what, and a Connect button.
+    @Sendable func connectPage(request: Request, context: AppRequestContext) async throws -> Response {
+        let csrf = cookies.value(cookies.csrf, in: request) ?? SecureRandom.urlSafeToken()
+        var response = pages.page("connect", ConnectPageModel(configuration: service.configuration, csrfToken: csrf))
+        response.setCookie(cookies.make(cookies.csrf, value: csrf, maxAge: 3600))
+        return response
+    }
+
+    struct StartForm: Decodable {
+        var csrf_token: String?
+    }
+
+    /// POST /oauth/start — creates the authorization and sends the browser to Square's consent page.
+    @Sendable func start(request: Request, context: AppRequestContext) async throws -> Response {
+        let form = try await Self.decodeForm(StartForm.self, from: request)
+        guard let expected = cookies.value(cookies.csrf, in: request), let given = form.csrf_token,
+            ConstantTime.equals(given, expected)
+        else { throw OnboardingError.csrfRejected }
+        let binding = cookies.value(cookies.binding, in: request) ?? SecureRandom.urlSafeToken()
+        let url = try service.startAuthorization(browserBinding: binding)
+        var response = Response(status: .seeOther, headers: [.location: url.absoluteString])
+        response.setCookie(cookies.make(cookies.binding, value: binding, maxAge: 3600))
+        return response
+    }
+
+    /// GET /oauth/callback — Square's answer: checks the state, exchanges the code, opens the merchant's session.
+    @Sendable func callback(request: Request, context: AppRequestContext) async throws -> Response {
+        guard (request.uri.query?.utf8.count ?? 0) <= Self.maxCallbackQueryBytes else { throw OnboardingError.malformedCallback }
+        let query = request.uri.queryParameters
+        let callback = OnboardingService.Callback(
+            state: query.get("state"),
+            code: query.get("code"),
+            error: query.get("error")
+        )
+        for value in [callback.state, callback.code, callback.error] {
+            guard (value?.utf8.count ?? 0) <= 1024 else { throw OnboardingError.malformedCallback }
+        }
+        let grant = try await service.completeAuthorization(callback, browserBinding: cookies.value(cookies.binding, in: request))
+        var response = Response(status: .seeOther, headers: [.location: "/connection?connected=1"])
+        response.setCookie(cookies.make(cookies.session, value: grant.token, maxAge: Int(OnboardingService.merchantSessionLifetime)))
+        return response
+    }
+
+    /// Decodes a bounded `application/x-www-form-urlencoded` body.
+    static func decodeForm<Form: Decodable>(_ type: Form.Type, from request: Request) async throws -> Form {
+        let buffer = try await request.body.collect(upTo: maxFormBytes)
+        guard let form = try? URLEncodedFormDecoder().decode(Form.self, from: String(buffer: buffer)) else {
+            throw OnboardingError.csrfRejected
+        }
+        return form
+    }
+}

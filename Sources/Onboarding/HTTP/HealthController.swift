@@ -1,0 +1,25 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Liveness for load balancers and operators.
+struct HealthController {
+    let database: AppDatabase
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get("/healthz", use: health)
+        return routes
+    }
+
+    /// GET /healthz — `{"status":"ok"}` when the database answers, 503 otherwise.
+    @Sendable func health(request: Request, context: AppRequestContext) async throws -> Response {
+        let healthy = (try? database.ping()) != nil
+        let body = healthy ? #"{"database":"ok","status":"ok"}"# : #"{"database":"unavailable","status":"unavailable"}"#
+        return Response(
+            status: healthy ? .ok : .serviceUnavailable,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body))
+        )
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Hummingbird
+import Mustache
+import SquareOAuth
+
+/// The Mustache templates, loaded once at start; a missing one stops the start.
+struct PageRenderer: Sendable {
+    static let required = ["layout", "connect", "connection", "error"]
+    let library: MustacheLibrary
+    let platformName: String
+
+    /// Loads every template in `directory` and checks that each required one is there.
+    static func load(directory: String, platformName: String) async throws -> PageRenderer {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw StartupError.missingTemplates(directory: directory, missing: required)
+        }
+        let library = try await MustacheLibrary(directory: directory)
+        let missing = required.filter { library.getTemplate(named: $0) == nil }
+        guard missing.isEmpty else { throw StartupError.missingTemplates(directory: directory, missing: missing) }
+        return PageRenderer(library: library, platformName: platformName)
+    }
+
+    /// Renders `template` with `model` as an HTML response.
+    func page(_ template: String, _ model: Any, status: HTTPResponse.Status = .ok) -> Response {
+        let html = library.render(model, withTemplate: template) ?? "<!doctype html><title>Error</title><p>Page unavailable.</p>"
+        return Response(
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: html))
+        )
+    }
+
+    func error(_ error: OnboardingError) -> Response {
+        self.error(status: error.status, title: error.title, message: error.message)
+    }
+
+    func error(status: HTTPResponse.Status, title: String, message: String) -> Response {
+        page("error", ErrorPageModel(platformName: platformName, status: Int(status.code), title: title, message: message), status: status)
+    }
+}
+
+/// A start-up failure with a message for the operator.
+public enum StartupError: Error, CustomStringConvertible {
+    case missingTemplates(directory: String, missing: [String])
+    case missingPublic(directory: String)
+
+    public var description: String {
+        switch self {
+        case .missingTemplates(let directory, let missing):
+            "templates missing in '\(directory)': \(missing.map { $0 + ".mustache" }.joined(separator: ", ")) "
+                + "(set resources.directory / --resources-directory to the folder that holds Templates/ and Public/)"
+        case .missingPublic(let directory):
+            "static files folder '\(directory)' not found (set resources.directory to the folder that holds Public/)"
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import AsyncHTTPClient
+import Foundation
+import Testing
+
+/// A real headless Chromium clicks through `square-onboard demo`, the README's first command, as a merchant would.
+@Suite(
+    "Headless Chromium through the demo",
+    .enabled(
+        if: WebDriver.isInstalled || ProcessInfo.processInfo.environment["CI"] != nil,
+        "needs Debian's chromium and chromium-driver (.ci/run installs them)"
+    ),
+    .serialized
+)
+struct BrowserTests {
+    static let packageRoot = ServiceHarness.packageRoot
+    static let screenshots = packageRoot + "/screenshots"
+
+    @Test func merchantConnectsSeesTheConnectionAndDisconnectsInABrowser() async throws {
+        try await withDemo { base, emulatorPort in
+            try await WebDriver.withSession(port: try await freeLoopbackPort()) { browser in
+                try await browser.open(base + "/")
+                #expect(try await browser.title == "Connect your Square account · Demo Platform")
+                #expect(try await browser.text("#platform-name") == "Demo Platform")
+                #expect(try await browser.text("#permissions").contains("See your payments and refunds"))
+                try await browser.screenshot("connect", in: Self.screenshots)
+
+                try await browser.click("#connect")
+                #expect(try await browser.text("#app-name") == "Demo Platform")
+                #expect(try await browser.currentURL.hasPrefix("http://127.0.0.1:\(emulatorPort)/oauth2/authorize?"))
+                try await browser.screenshot("consent", in: Self.screenshots)
+
+                try await browser.click("#allow")
+                #expect(try await browser.text("#merchant-id") == "MLSANDBOXCAFE")
+                #expect(try await browser.text("#status") == "Connected")
+                #expect(try await browser.text("#connected-banner").contains("You're connected"))
+                #expect(try await browser.currentURL == base + "/connection?connected=1")
+                try await browser.screenshot("result", in: Self.screenshots)
+
+                try await browser.click("#disconnect")
+                #expect(try await browser.text("#status") == "Disconnected")
+                _ = try await browser.element("#connect-again")
+                try await browser.screenshot("disconnected", in: Self.screenshots)
+            }
+        }
+    }
+
+    @Test func denyingOnSquareLeadsToTheDenialPage() async throws {
+        try await withDemo { base, _ in
+            try await WebDriver.withSession(port: try await freeLoopbackPort()) { browser in
+                try await browser.open(base + "/")
+                try await browser.click("#connect")
+                try await browser.click("#deny")
+                #expect(try await browser.text("#error-title") == "You chose not to connect")
+                #expect(try await browser.currentURL.hasPrefix(base + "/oauth/callback?error=access_denied"))
+                try await browser.screenshot("denied", in: Self.screenshots)
+                try await browser.click("#try-again")
+                _ = try await browser.element("#connect")
+            }
+        }
+    }
+
+    /// Runs the built `square-onboard demo` on free ports, waits until it answers, and stops it with SIGTERM.
+    func withDemo(_ body: (_ base: String, _ emulatorPort: Int) async throws -> Void) async throws {
+        let executable = Self.packageRoot + "/.build/debug/square-onboard"
+        try #require(FileManager.default.isExecutableFile(atPath: executable), "build first: swift build")
+        let (port, emulatorPort) = (try await freeLoopbackPort(), try await freeLoopbackPort())
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("so-demo-\(port)").path
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let demo = Process()
+        demo.executableURL = URL(fileURLWithPath: executable)
+        demo.arguments = ["demo", "--port", "\(port)", "--emulator-port", "\(emulatorPort)", "--data-directory", data]
+        demo.currentDirectoryURL = URL(fileURLWithPath: Self.packageRoot)
+        // A file, not a pipe: a pipe nobody reads fills up and blocks the demo's logging.
+        let consoleLog = data + ".console.log"
+        FileManager.default.createFile(atPath: consoleLog, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: consoleLog) }
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: consoleLog))
+        defer { try? output.close() }
+        demo.standardOutput = output
+        demo.standardError = output
+        try demo.run()
+        let base = "http://127.0.0.1:\(port)"
+        do {
+            try await WebDriver.waitUntilAnswering(base + "/healthz", http: HTTPClient.shared)
+            try await body(base, emulatorPort)
+        } catch {
+            await stop(demo)
+            throw error
+        }
+        let stoppedBySIGTERM = await stop(demo)
+        #expect(stoppedBySIGTERM, "the demo stops within 10 s of SIGTERM")
+        let printed = (try? String(contentsOfFile: consoleLog, encoding: .utf8)) ?? ""
+        #expect(printed.contains("Open            \(base)/"))
+        #expect(demo.terminationStatus == 0, "the demo stops cleanly on SIGTERM:\n\(printed)")
+        #expect(!printed.contains("EAAA") && !printed.contains("EQAA"), "no token in the demo's console output")
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import OnboardCrypto
+import SquareOAuth
+import Testing
+
+@testable import Onboarding
+
+@Suite("The merchant flow: connect page, PKCE authorize, callback, result page, disconnect")
+struct MerchantFlowTests {
+    typealias H = ServiceHarness
+
+    @Test func connectPageSaysWhoAsksForWhatInPlainWords() async throws {
+        try await H.run { h in
+            try await h.withService { browser in
+                let page = try await browser.get("/")
+                #expect(page.status == .ok)
+                #expect(page.html.contains(#"<strong id="platform-name">Acme Payouts</strong>"#))
+                #expect(page.html.contains("See your business name, locations and contact details"))
+                #expect(page.html.contains("See your payments and refunds"))
+                #expect(page.html.contains("Create and change orders"))
+                #expect(page.html.contains(#"<button id="connect" type="submit""#))
+                let cookie = try #require(page.headers[values: .setCookie].first { $0.hasPrefix("so_csrf=") })
+                #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"))
+                #expect(!cookie.contains("Secure"), "loopback http gets no Secure flag")
+            }
+        }
+    }
+
+    @Test func everyPageCarriesSecurityHeaders() async throws {
+        try await H.run { h in
+            try await h.withService(["security.frameAncestors": "https://partner.example"]) { browser in
+                for path in ["/", "/oauth/callback?state=nope", "/connection", "/nowhere"] {
+                    let page = try await browser.get(path)
+                    let csp = try #require(page.headers[.contentSecurityPolicy])
+                    #expect(csp.contains("default-src 'self'"))
+                    #expect(csp.contains("frame-ancestors https://partner.example"))
+                    #expect(csp.contains("form-action 'self' http://127.0.0.1:\(h.emulatorPort)"))
+                    #expect(page.headers[.init("X-Content-Type-Options")!] == "nosniff")
+                    #expect(page.headers[.init("Referrer-Policy")!] == "no-referrer")
+                    #expect(page.headers[.cacheControl] == "no-store")
+                }
+                let css = try await browser.get("/style.css")
+                #expect(css.status == .ok)
+                #expect(css.headers[.contentType]?.hasPrefix("text/css") == true)
+                #expect(try await browser.get("/favicon.svg").status == .ok)
+                #expect(try await browser.get("/logo.svg").status == .ok)
+            }
+        }
+    }
+
+    @Test func startSendsAnS256ChallengeAndStoresOnlyTheStateHash() async throws {
+        try await H.run { h in
+            try await h.withService { browser in
+                let start = try await browser.pressConnect()
+                #expect(start.status == .seeOther)
+                #expect(start.headers[.cacheControl] == "no-store")
+                #expect(start.headers[.init("Referrer-Policy")!] == "no-referrer")
+                let locationText = try #require(start.headers[.location])
+                let location = try #require(URLComponents(string: locationText))
+                #expect(location.path == "/oauth2/authorize")
+                let query = Dictionary(uniqueKeysWithValues: (location.queryItems ?? []).map { ($0.name, $0.value ?? "") })
+                #expect(query["client_id"] == H.clientId)
+                #expect(query["code_challenge_method"] == "S256")
+                #expect(query["code_challenge"]?.count == 43)
+                #expect(query["redirect_uri"] == "http://127.0.0.1:8080/oauth/callback")
+                let state = try #require(query["state"])
+                #expect(state.count == 43, "256 bits of state")
+                #expect(browser.cookies["so_bind"] != nil)
+
+                let stored = try #require(try h.database().authorization(stateHash: sha256Hex(state)))
+                #expect(stored.sealedCodeVerifier.hasPrefix("sb1.t1."))
+                #expect(stored.consumedAt == nil)
+                #expect(abs(stored.expiresAt.timeIntervalSince(stored.createdAt) - 600) < 1)
+                #expect(!stored.stateHash.contains(state))
+            }
+        }
+    }
+
+    @Test func merchantConnectsSeesTheResultAndDisconnects() async throws {
+        try await H.run { h in
+            try await h.withService { browser in
+                let callback = try await h.connect(browser)
+                #expect(callback.status == .seeOther)
+                #expect(callback.headers[.location] == "/connection?connected=1")
+                #expect(browser.cookies["so_session"] != nil)
+
+                let result = try await browser.get("/connection?connected=1")
+                #expect(result.status == .ok)
+                #expect(result.html.contains(#"id="connected-banner""#))
+                #expect(result.html.contains(#"<code id="merchant-id">MLSANDBOXCAFE</code>"#))
+                #expect(result.html.contains(#"<span id="status" class="status ok">Connected</span>"#))
+                #expect(result.html.contains("Create and change orders"))
+                #expect(result.html.contains(#"id="expires-at""#))
+                #expect(result.html.contains(#"<button id="disconnect""#))
+
+                let connection = try #require(
+                    try h.database().connection(environment: "http://127.0.0.1:\(h.emulatorPort)", merchantId: "MLSANDBOXCAFE")
+                )
+                #expect(connection.status == "active")
+                #expect(connection.flow == "pkce")
+                #expect(connection.scopes == "MERCHANT_PROFILE_READ PAYMENTS_READ ORDERS_WRITE")
+                #expect(connection.lastCheckedAt != nil, "granted scopes were confirmed with RetrieveTokenStatus")
+                #expect(connection.refreshTokenExpiresAt != nil)
+                let sealedAccess = try #require(connection.sealedAccessToken)
+                #expect(sealedAccess.hasPrefix("sb1.t1.") && !sealedAccess.contains("EAAA"))
+                #expect(h.emulator.isAuthorized(merchantId: "MLSANDBOXCAFE"))
+
+                let csrf = try await browser.csrfToken(on: "/connection")
+                let disconnect = try await browser.post("/connection/disconnect", form: ["csrf_token": csrf])
+                #expect(disconnect.status == .seeOther)
+                #expect(!h.emulator.isAuthorized(merchantId: "MLSANDBOXCAFE"), "RevokeToken reached Square")
+                let after = try await browser.get("/connection")
+                #expect(after.html.contains(#"<span id="status" class="status off">Disconnected</span>"#))
+                #expect(!after.html.contains(#"id="disconnect""#))
+                #expect(after.html.contains(#"id="connect-again""#))
+
+                let revoked = try #require(
+                    try h.database().connection(environment: "http://127.0.0.1:\(h.emulatorPort)", merchantId: "MLSANDBOXCAFE")
+                )
+                #expect(revoked.status == "revoked")
+                #expect(revoked.revokedBy == "merchant")
+                #expect(revoked.sealedAccessToken == nil && revoked.sealedRefreshToken == nil)
+                let actions = try h.database().auditEvents().map(\.action)
+                #expect(actions == ["authorization.started", "connection.connected", "connection.revoked"])
+            }
+        }
+    }
+
+    @Test func codeFlowExchangesWithTheClientSecret() async throws {
+        try await H.run { h in
+            try await h.withService(["square.flow": "code"]) { browser in
+                #expect(try await h.connect(browser).status == .seeOther)
+                let connection = try #require(
+                    try h.database().connection(environment: "http://127.0.0.1:\(h.emulatorPort)", merchantId: "MLSANDBOXCAFE")
+                )
+                #expect(connection.flow == "code")
+                #expect(connection.refreshTokenExpiresAt == nil, "code-flow refresh tokens do not expire")
+            }
+        }
+    }
+
+    @Test func reconnectingUpdatesTheSameConnection() async throws {
+        try await H.run { h in
+            try await h.withService { browser in
+                _ = try await h.connect(browser)
+                let csrf = try await browser.csrfToken(on: "/connection")
+                _ = try await browser.post("/connection/disconnect", form: ["csrf_token": csrf])
+                _ = try await h.connect(browser)
+                let page = try await browser.get("/connection")
+                #expect(page.html.contains("Connected"))
+                #expect(try h.database().counts().connections == 1)
+            }
+        }
+    }
+
+    @Test func healthReportsTheDatabase() async throws {
+        try await H.run { h in
+            try await h.withService { browser in
+                let health = try await browser.get("/healthz")
+                #expect(health.status == .ok)
+                #expect(health.html == #"{"database":"ok","status":"ok"}"#)
+                #expect(health.headers[.contentType] == "application/json")
+            }
+        }
+    }
+
+    @Test func httpsPublicURLGetsSecureHostCookies() async throws {
+        try await H.run { h in
+            try await h.withService(["public.baseUrl": "https://onboard.example.com"]) { browser in
+                let page = try await browser.get("/")
+                let cookie = try #require(page.headers[.setCookie])
+                #expect(cookie.hasPrefix("__Host-so_csrf="))
+                #expect(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"))
+                let start = try await browser.pressConnect()
+                let location = try #require(start.headers[.location])
+                #expect(location.contains("redirect_uri=https%3A%2F%2Fonboard.example.com%2Foauth%2Fcallback"))
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+import Configuration
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import OnboardCrypto
+import SquareEmulator
+import Synchronization
+import Testing
+
+@testable import Onboarding
+
+/// A live Square emulator on a loopback port, and the service built by `buildApplication` against it.
+struct ServiceHarness: Sendable {
+    static let clientId = "sandbox-sq0idb-service-test"
+    static let clientSecret = "sandbox-sq0csb-service-test-secret"
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    let emulator: SquareEmulator
+    /// The emulator's own test client: the browser's view of Square's consent page.
+    let square: any TestClientProtocol
+    let emulatorPort: Int
+    let dataDirectory: String
+    let keys: String
+    let clock: TestClock
+    let logs: LogCollector
+
+    /// Starts the emulator, runs `body`, then stops it and removes the data folder.
+    static func run(_ body: @Sendable (ServiceHarness) async throws -> Void) async throws {
+        let emulator = SquareEmulator(
+            application: EmulatedApplication(
+                name: "Test Platform",
+                clientId: clientId,
+                clientSecret: clientSecret,
+                redirectURL: "http://127.0.0.1:8080/oauth/callback"
+            )
+        )
+        let dataDirectory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("so-test-\(SecureRandom.urlSafeToken(byteCount: 6))").path
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        try await emulator.makeApplication().test(.live) { square in
+            let harness = ServiceHarness(
+                emulator: emulator,
+                square: square,
+                emulatorPort: try #require(square.port),
+                dataDirectory: dataDirectory,
+                keys: try KeyRing(keys: [("t1", .generate())]).serialized,
+                clock: TestClock(),
+                logs: LogCollector()
+            )
+            try await body(harness)
+        }
+    }
+
+    /// Configuration as an operator would write it, plus `overrides`.
+    func configuration(_ overrides: [String: String] = [:]) throws -> AppConfiguration {
+        var values: [String: String] = [
+            "square.environment": "http://127.0.0.1:\(emulatorPort)", "square.clientId": Self.clientId,
+            "square.clientSecret": Self.clientSecret, "square.flow": "pkce", "square.timeoutSeconds": "2",
+            "data.directory": dataDirectory, "resources.directory": Self.packageRoot, "onboard.encryptionKeys": keys,
+            "platform.name": "Acme Payouts", "square.scopes": "MERCHANT_PROFILE_READ PAYMENTS_READ ORDERS_WRITE",
+        ]
+        values.merge(overrides) { $1 }
+        return try AppConfiguration(reader: Self.reader(values))
+    }
+
+    /// The values as environment variables, parsed the way an operator's settings are.
+    static func reader(_ values: [String: String]) -> ConfigReader {
+        let environment = Dictionary(uniqueKeysWithValues: values.map { (ConfigurationError.environmentVariableName($0.key), $0.value) })
+        return ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment))
+    }
+
+    /// Builds the service and hands a fresh browser to `body`.
+    func withService(
+        _ overrides: [String: String] = [:],
+        _ body: @Sendable (Browser) async throws -> Void
+    ) async throws {
+        let logger = Logger(label: "service") { _ in CollectingLogHandler(collector: logs) }
+        let app = try await buildApplication(configuration: configuration(overrides), clock: clock.appClock, logger: logger)
+        try await app.test(.router) { client in try await body(Browser(client: client)) }
+    }
+
+    /// Follows Square's consent page the way a person would; returns the callback path with its query.
+    func consent(at location: String, decision: String = "allow", merchantId: String = "MLSANDBOXCAFE") async throws -> String {
+        let url = try #require(URL(string: location))
+        #expect(url.port == emulatorPort)
+        let page = try await square.execute(uri: url.path + "?" + (url.query ?? ""), method: .get)
+        #expect(page.status == .ok)
+        let requestId = try #require(String(buffer: page.body).firstMatch(of: /name="request_id" value="([^"]+)"/)?.output.1)
+        let answer = try await square.execute(
+            uri: "/oauth2/authorize/decision",
+            method: .post,
+            headers: [.contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(string: "request_id=\(requestId)&decision=\(decision)&merchant_id=\(merchantId)")
+        )
+        let location = try #require(answer.headers[.location])
+        let callback = try #require(URL(string: location))
+        return callback.path + "?" + (callback.query ?? "")
+    }
+
+    /// Connect page → Connect → Square consent (Allow) → the callback URL, not yet opened.
+    func startAndConsent(_ browser: Browser, decision: String = "allow", merchantId: String = "MLSANDBOXCAFE") async throws -> String {
+        let start = try await browser.pressConnect()
+        #expect(start.status == .seeOther)
+        let location = try #require(start.headers[.location])
+        return try await consent(at: location, decision: decision, merchantId: merchantId)
+    }
+
+    /// The whole connect flow; returns the callback's answer.
+    func connect(_ browser: Browser, merchantId: String = "MLSANDBOXCAFE") async throws -> TestResponse {
+        let callback = try await startAndConsent(browser, merchantId: merchantId)
+        return try await browser.get(callback)
+    }
+
+    /// The database as a second process would see it.
+    func database() throws -> AppDatabase {
+        try AppDatabase.open(path: (dataDirectory as NSString).appendingPathComponent("square-onboard.sqlite"))
+    }
+}
+
+/// A browser: keeps cookies between requests and submits forms.
+final class Browser: Sendable {
+    let client: any TestClientProtocol
+    private let jar = Mutex<[String: String]>([:])
+
+    init(client: any TestClientProtocol) { self.client = client }
+
+    var cookies: [String: String] { jar.withLock { $0 } }
+
+    func get(_ uri: String) async throws -> TestResponse {
+        try await send(uri, method: .get, body: nil)
+    }
+
+    func post(_ uri: String, form: [String: String]) async throws -> TestResponse {
+        let body = form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+            .joined(separator: "&")
+        return try await send(uri, method: .post, body: body)
+    }
+
+    /// Opens the connect page and presses Connect.
+    func pressConnect() async throws -> TestResponse {
+        let page = try await get("/")
+        let csrf = try #require(String(buffer: page.body).firstMatch(of: /name="csrf_token" value="([^"]+)"/)?.output.1)
+        return try await post("/oauth/start", form: ["csrf_token": String(csrf)])
+    }
+
+    /// The CSRF token of the form on the page at `uri`.
+    func csrfToken(on uri: String) async throws -> String {
+        let page = try await get(uri)
+        return String(try #require(String(buffer: page.body).firstMatch(of: /name="csrf_token" value="([^"]+)"/)?.output.1))
+    }
+
+    func setCookie(_ name: String, _ value: String) { jar.withLock { $0[name] = value } }
+
+    private func send(_ uri: String, method: HTTPRequest.Method, body: String?) async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        let cookieHeader = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
+        if !cookieHeader.isEmpty { headers[.cookie] = cookieHeader }
+        if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
+        let response = try await client.execute(
+            uri: uri,
+            method: method,
+            headers: headers,
+            body: body.map { ByteBuffer(string: $0) }
+        )
+        for header in response.headers[values: .setCookie] {
+            let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+            guard pair.count == 2 else { continue }
+            let expired = header.contains("Max-Age=0")
+            jar.withLock { $0[String(pair[0])] = expired ? nil : String(pair[1]) }
+        }
+        return response
+    }
+}
+
+/// The service's clock, moved by tests.
+final class TestClock: Sendable {
+    private let offset = Mutex<TimeInterval>(0)
+    func advance(by seconds: TimeInterval) { offset.withLock { $0 += seconds } }
+    var appClock: AppClock { AppClock { [self] in Date().addingTimeInterval(offset.withLock { $0 }) } }
+}
+
+/// Every log line, for secrecy checks.
+final class LogCollector: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
+}
+
+struct CollectingLogHandler: LogHandler {
+    let collector: LogCollector
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(
+        level: Logger.Level,
+        message: Logger.Message,
+        metadata: Logger.Metadata?,
+        source: String,
+        file: String,
+        function: String,
+        line: UInt
+    ) {
+        collector.append("\(level) \(message) \((self.metadata.merging(metadata ?? [:]) { $1 }).description)")
+    }
+}
+
+extension TestResponse {
+    var html: String { String(buffer: body) }
+}

@@ -1,0 +1,176 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Testing
+
+/// A minimal W3C WebDriver client for chromedriver driving headless Chromium.
+struct WebDriver {
+    let base: String
+    let session: String
+    let http: HTTPClient
+
+    static let chromium = "/usr/bin/chromium"
+    static let chromedriver = "/usr/bin/chromedriver"
+    static var isInstalled: Bool {
+        FileManager.default.isExecutableFile(atPath: chromium) && FileManager.default.isExecutableFile(atPath: chromedriver)
+    }
+
+    /// Starts chromedriver on `port`, opens a headless session, runs `body`, and cleans everything up.
+    static func withSession(port: Int, _ body: (WebDriver) async throws -> Void) async throws {
+        let driver = Process()
+        driver.executableURL = URL(fileURLWithPath: chromedriver)
+        driver.arguments = ["--port=\(port)", "--allowed-ips=127.0.0.1"]
+        driver.standardOutput = FileHandle.nullDevice
+        driver.standardError = FileHandle.nullDevice
+        try driver.run()
+        let http = HTTPClient.shared
+        let base = "http://127.0.0.1:\(port)"
+        try await waitUntilAnswering(base + "/status", http: http)
+        let capabilities = """
+            {"capabilities":{"alwaysMatch":{"browserName":"chrome","goog:chromeOptions":{"binary":"\(chromium)",
+            "args":["--headless=new","--no-sandbox","--disable-gpu","--disable-dev-shm-usage","--window-size=1100,900"]}}}}
+            """
+        var session: String?
+        do {
+            let created = try await call(http, .POST, base + "/session", body: capabilities)
+            session = try #require((created["value"] as? [String: Any])?["sessionId"] as? String)
+            try await body(WebDriver(base: base, session: session!, http: http))
+        } catch {
+            if let session { _ = try? await call(http, .DELETE, "\(base)/session/\(session)", timeout: .seconds(10)) }
+            await stop(driver)
+            throw error
+        }
+        _ = try? await call(http, .DELETE, "\(base)/session/\(session!)", timeout: .seconds(10))
+        await stop(driver)
+    }
+
+    func open(_ url: String) async throws {
+        _ = try await command(.POST, "/url", body: json(["url": url]))
+    }
+
+    var currentURL: String {
+        get async throws { try await command(.GET, "/url")["value"] as? String ?? "" }
+    }
+
+    var title: String {
+        get async throws { try await command(.GET, "/title")["value"] as? String ?? "" }
+    }
+
+    /// Waits up to `timeout` for an element matching `css` and returns its id.
+    func element(_ css: String, timeout: Duration = .seconds(10)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let answer = try await command(.POST, "/element", body: json(["using": "css selector", "value": css]), allowError: true)
+            if let value = answer["value"] as? [String: Any], let id = value.values.first as? String, value["error"] == nil {
+                return id
+            }
+            guard ContinuousClock.now < deadline else {
+                let url = (try? await currentURL) ?? "?"
+                throw WebDriverError.noSuchElement(css: css, url: url)
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    func click(_ css: String) async throws {
+        let id = try await element(css)
+        _ = try await command(.POST, "/element/\(id)/click", body: "{}")
+    }
+
+    func text(_ css: String) async throws -> String {
+        let id = try await element(css)
+        return try await command(.GET, "/element/\(id)/text")["value"] as? String ?? ""
+    }
+
+    /// Saves a PNG of the viewport under `screenshots/` in the package (ignored by git).
+    func screenshot(_ name: String, in directory: String) async throws {
+        let encoded = try await command(.GET, "/screenshot")["value"] as? String ?? ""
+        let data = try #require(Data(base64Encoded: encoded))
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try data.write(to: URL(fileURLWithPath: directory).appendingPathComponent(name + ".png"))
+    }
+
+    private func command(_ method: HTTPMethod, _ path: String, body: String? = nil, allowError: Bool = false) async throws -> [String: Any] {
+        try await Self.call(http, method, "\(base)/session/\(session)\(path)", body: body, allowError: allowError)
+    }
+
+    private func json(_ object: [String: String]) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+    }
+
+    static func call(
+        _ http: HTTPClient,
+        _ method: HTTPMethod,
+        _ url: String,
+        body: String? = nil,
+        allowError: Bool = false,
+        timeout: TimeAmount = .seconds(60)
+    ) async throws -> [String: Any] {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await http.execute(request, timeout: timeout)
+        let bytes = try await response.body.collect(upTo: 32 * 1024 * 1024)
+        let object = (try? JSONSerialization.jsonObject(with: Data(buffer: bytes))) as? [String: Any] ?? [:]
+        if response.status.code >= 400 && !allowError {
+            throw WebDriverError.failed(url: url, status: Int(response.status.code), answer: String(buffer: bytes).prefix(300).description)
+        }
+        return object
+    }
+
+    static func waitUntilAnswering(_ url: String, http: HTTPClient, timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let response = try? await http.execute(HTTPClientRequest(url: url), timeout: .seconds(2)), response.status.code < 500 {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw WebDriverError.notAnswering(url)
+    }
+}
+
+enum WebDriverError: Error, CustomStringConvertible {
+    case noSuchElement(css: String, url: String)
+    case failed(url: String, status: Int, answer: String)
+    case notAnswering(String)
+
+    var description: String {
+        switch self {
+        case .noSuchElement(let css, let url): "no element '\(css)' on \(url)"
+        case .failed(let url, let status, let answer): "WebDriver \(url) answered \(status): \(answer)"
+        case .notAnswering(let url): "\(url) did not answer"
+        }
+    }
+}
+
+/// Stops a child process with SIGTERM, then SIGKILL after `grace`, without blocking a concurrency thread.
+///
+/// chromedriver sometimes ignores SIGTERM while its browser shuts down, and `waitUntilExit` would then hang the run.
+@discardableResult
+func stop(_ process: Process, grace: Duration = .seconds(10)) async -> Bool {
+    guard process.isRunning else { return true }
+    process.terminate()
+    let deadline = ContinuousClock.now + grace
+    while process.isRunning, ContinuousClock.now < deadline {
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    guard process.isRunning else { return true }
+    kill(process.processIdentifier, SIGKILL)
+    while process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+    return false
+}
+
+/// A free TCP port on loopback, found by binding port 0 and letting it go.
+func freeLoopbackPort() async throws -> Int {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .bind(host: "127.0.0.1", port: 0).get()
+    let port = channel.localAddress?.port ?? 0
+    try await channel.close()
+    return port
+}
