@@ -62,9 +62,15 @@ public struct EmulatorFault: Sendable, Codable, Equatable {
         EmulatorFault(kind: .status, path: path, status: status, afterProcessing: afterProcessing, count: count)
     }
 
-    /// Delay the next `count` calls to `path`.
-    public static func latency(milliseconds: Int, path: String? = nil, count: Int? = 1) -> Self {
-        EmulatorFault(kind: .latency, path: path, latencyMilliseconds: milliseconds, count: count)
+    /// Delay the next `count` calls to `path`; `afterProcessing` does the work first and delays only the answer.
+    public static func latency(milliseconds: Int, path: String? = nil, count: Int? = 1, afterProcessing: Bool = false) -> Self {
+        EmulatorFault(
+            kind: .latency,
+            path: path,
+            latencyMilliseconds: milliseconds,
+            afterProcessing: afterProcessing,
+            count: count
+        )
     }
 
     /// Answer garbage to the next `count` calls to `path`.

@@ -55,6 +55,10 @@ struct FaultMiddleware: RouterMiddleware {
         let path = request.uri.path
         guard let fault = emulator.takeFault(forPath: path) else { return try await next(request, context) }
         switch fault.kind {
+        case .latency where fault.afterProcessing:
+            let response = try await next(request, context)
+            try await Task.sleep(for: .milliseconds(fault.latencyMilliseconds ?? 0))
+            return response
         case .latency:
             try await Task.sleep(for: .milliseconds(fault.latencyMilliseconds ?? 0))
             return try await next(request, context)

@@ -61,6 +61,7 @@ struct ServiceHarness: Sendable {
             "square.clientSecret": Self.clientSecret, "square.flow": "pkce", "square.timeoutSeconds": "2",
             "data.directory": dataDirectory, "resources.directory": Self.packageRoot, "onboard.encryptionKeys": keys,
             "platform.name": "Acme Payouts", "square.scopes": "MERCHANT_PROFILE_READ PAYMENTS_READ ORDERS_WRITE",
+            "refresh.enabled": "false", "refresh.pacingMilliseconds": "0",
         ]
         values.merge(overrides) { $1 }
         return try AppConfiguration(reader: Self.reader(values))

@@ -9,6 +9,7 @@ public enum CommandLineInterface {
         Commands:
           demo       run the service and the Square emulator together on loopback, nothing to configure
           serve      run the service (configuration: flags, environment, .env; see README)
+          refresh    refresh due tokens once ('--merchant ID' for one merchant now); see 'refresh --help'
           keys       'keys generate' prints a new encryption key for onboard.encryptionKeys
           emulator   run the built-in Square sandbox emulator alone (see 'square-onboard emulator --help')
           help       show this text
@@ -26,6 +27,8 @@ public enum CommandLineInterface {
                 try await DemoCommand.run(arguments: rest, logger: logger)
             case "serve":
                 try await ServeCommand.run(arguments: rest, logger: logger)
+            case "refresh":
+                return try await RefreshCommand.run(arguments: rest, logger: logger)
             case "keys":
                 try KeysCommand.run(arguments: rest)
             case "emulator":

@@ -32,6 +32,9 @@ public struct AppConfiguration: Sendable {
     public var platformName: String
     public var frameAncestors: String
     public var logLevel: Logger.Level
+    public var tokenLife: TokenLifeSettings
+    public var webhookSignatureKey: Secret?
+    public var webhookNotificationURL: String
 
     /// Where the SQLite file lives.
     public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("square-onboard.sqlite") }
@@ -103,6 +106,13 @@ public struct AppConfiguration: Sendable {
             throw ConfigurationError.invalid("log.level", "must be trace, debug, info, notice, warning, error or critical")
         }
         logLevel = level
+        tokenLife = try TokenLifeSettings(reader: reader, squareTimeoutSeconds: timeout)
+        webhookSignatureKey = reader.string(forKey: "square.webhookSignatureKey", isSecret: true)
+            .flatMap { $0.isEmpty ? nil : Secret($0) }
+        webhookNotificationURL = reader.string(
+            forKey: "square.webhookUrl",
+            default: baseURL.absoluteString + "/webhooks/square"
+        )
     }
 
     /// The configuration sources in precedence order: command line, environment, `.env`.

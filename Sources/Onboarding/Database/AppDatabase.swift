@@ -117,6 +117,8 @@ final class AppDatabase: Sendable {
             connection.revokedAt = nil
             connection.revokedBy = nil
             connection.refreshLeaseUntil = nil
+            connection.refreshLeaseOwner = nil
+            connection.nextRefreshAt = nil
             connection.refreshFailureCount = 0
             connection.lastError = nil
             connection.updatedAt = grant.receivedAt
@@ -160,6 +162,8 @@ final class AppDatabase: Sendable {
             connection.sealedAccessToken = nil
             connection.sealedRefreshToken = nil
             connection.refreshLeaseUntil = nil
+            connection.refreshLeaseOwner = nil
+            connection.nextRefreshAt = nil
             connection.updatedAt = now
             try connection.update(db)
             var audit = audit

@@ -62,6 +62,18 @@ enum Migrations {
                 t.column("detail", .text).notNull()
             }
         }
+        migrator.registerMigration("v2: refresh lease owner and backoff, squareEvent") { db in
+            try db.alter(table: "connection") { t in
+                t.add(column: "refreshLeaseOwner", .text)
+                t.add(column: "nextRefreshAt", .datetime)
+            }
+            try db.create(table: "squareEvent") { t in
+                t.primaryKey("eventId", .text)
+                t.column("type", .text).notNull()
+                t.column("merchantId", .text)
+                t.column("receivedAt", .datetime).notNull().indexed()
+            }
+        }
         return migrator
     }
 }

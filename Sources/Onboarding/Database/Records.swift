@@ -52,17 +52,41 @@ struct ConnectionRecord: Codable, Sendable, FetchableRecord, MutablePersistableR
     var refreshFailureCount: Int
     var lastError: String?
     var updatedAt: Date
+    var refreshLeaseOwner: String? = nil
+    var nextRefreshAt: Date? = nil
 
     enum Columns {
         static let id = Column(CodingKeys.id)
         static let environment = Column(CodingKeys.environment)
         static let merchantId = Column(CodingKeys.merchantId)
         static let status = Column(CodingKeys.status)
+        static let sealedRefreshToken = Column(CodingKeys.sealedRefreshToken)
+        static let sealedAccessToken = Column(CodingKeys.sealedAccessToken)
+        static let expiresAt = Column(CodingKeys.expiresAt)
+        static let refreshTokenExpiresAt = Column(CodingKeys.refreshTokenExpiresAt)
+        static let connectedAt = Column(CodingKeys.connectedAt)
+        static let lastRefreshedAt = Column(CodingKeys.lastRefreshedAt)
+        static let lastCheckedAt = Column(CodingKeys.lastCheckedAt)
+        static let refreshLeaseUntil = Column(CodingKeys.refreshLeaseUntil)
+        static let nextRefreshAt = Column(CodingKeys.nextRefreshAt)
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
+
+    /// The access token's age is measured from its last refresh, or from the connection when never refreshed.
+    var tokenIssuedAt: Date { lastRefreshedAt ?? connectedAt }
+}
+
+/// A Square webhook event already handled, kept so Square's retries are answered without acting twice.
+struct SquareEventRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "squareEvent"
+
+    var eventId: String
+    var type: String
+    var merchantId: String?
+    var receivedAt: Date
 }
 
 /// Connection statuses as stored.

@@ -1,0 +1,76 @@
+import Configuration
+import Foundation
+
+/// When and how tokens are refreshed and checked; every value is a `refresh.*` or `status.*` key.
+public struct TokenLifeSettings: Sendable {
+    /// Whether the background refresher and status sweep run inside `serve` and `demo`.
+    public var enabled: Bool
+    /// How often the refresher looks for due connections.
+    public var interval: Duration
+    /// An access token older than this is refreshed (Square: every 7 days or less).
+    public var refreshAge: TimeInterval
+    /// An access token expiring within this is refreshed, whatever its age.
+    public var expiryMargin: TimeInterval
+    /// A refresh token (PKCE: 90 days) expiring within this is used before it lapses.
+    public var refreshTokenMargin: TimeInterval
+    /// How many refreshes run at once.
+    public var concurrency: Int
+    /// How long a refresh lease holds a row; a crashed worker's lease lapses after it.
+    public var leaseDuration: TimeInterval
+    /// The longest random pause between starting two refreshes, to spread load on Square.
+    public var pacing: Duration
+    /// The first retry delay after a 5xx, 429 or timeout; doubled per failure up to `maxBackoff`.
+    public var backoff: TimeInterval
+    public var maxBackoff: TimeInterval
+    /// How often each connection's token is checked with RetrieveTokenStatus.
+    public var statusCheckInterval: TimeInterval
+
+    init(reader: ConfigReader, squareTimeoutSeconds: Int) throws {
+        enabled = reader.bool(forKey: "refresh.enabled", default: true)
+        interval = .seconds(try Self.int(reader, "refresh.intervalSeconds", default: 300, in: 1...86_400))
+        refreshAge = TimeInterval(try Self.int(reader, "refresh.ageHours", default: 7 * 24, in: 1...(29 * 24))) * 3600
+        expiryMargin = TimeInterval(try Self.int(reader, "refresh.marginHours", default: 72, in: 1...(29 * 24))) * 3600
+        refreshTokenMargin =
+            TimeInterval(try Self.int(reader, "refresh.refreshTokenMarginDays", default: 30, in: 1...89)) * 86_400
+        concurrency = try Self.int(reader, "refresh.concurrency", default: 4, in: 1...64)
+        let lease = try Self.int(reader, "refresh.leaseSeconds", default: 120, in: 5...3600)
+        // A lease shorter than a whole Square call could lapse while its refresh is still in flight.
+        guard lease >= 2 * squareTimeoutSeconds + 2 else {
+            throw ConfigurationError.invalid(
+                "refresh.leaseSeconds",
+                "must be at least twice square.timeoutSeconds plus 2 (\(2 * squareTimeoutSeconds + 2))"
+            )
+        }
+        leaseDuration = TimeInterval(lease)
+        pacing = .milliseconds(try Self.int(reader, "refresh.pacingMilliseconds", default: 250, in: 0...60_000))
+        backoff = TimeInterval(try Self.int(reader, "refresh.backoffSeconds", default: 60, in: 1...86_400))
+        maxBackoff = TimeInterval(try Self.int(reader, "refresh.maxBackoffSeconds", default: 3600, in: 1...604_800))
+        statusCheckInterval = TimeInterval(try Self.int(reader, "status.intervalHours", default: 24, in: 1...(30 * 24))) * 3600
+    }
+
+    private static func int(_ reader: ConfigReader, _ key: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        let number = reader.int(forKey: ConfigKey(key), default: value)
+        guard range.contains(number) else {
+            throw ConfigurationError.invalid(key, "must be \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    /// Whether a connection's tokens should be refreshed now.
+    func isDue(_ connection: ConnectionRecord, now: Date) -> Bool {
+        if connection.status == ConnectionStatus.expired.rawValue { return true }
+        if connection.tokenIssuedAt <= now.addingTimeInterval(-refreshAge) { return true }
+        if let expiresAt = connection.expiresAt, expiresAt <= now.addingTimeInterval(expiryMargin) { return true }
+        if let refreshExpiresAt = connection.refreshTokenExpiresAt, refreshExpiresAt <= now.addingTimeInterval(refreshTokenMargin) {
+            return true
+        }
+        return false
+    }
+
+    /// The delay before retry number `failures` (1-based): doubling from `backoff`, capped, with ±20 % jitter.
+    func backoffDelay(failures: Int, retryAfterSeconds: Int? = nil) -> TimeInterval {
+        let doubled = backoff * pow(2, Double(max(0, min(failures - 1, 30))))
+        let jittered = min(doubled, maxBackoff) * Double.random(in: 0.8...1.2)
+        return max(jittered, TimeInterval(retryAfterSeconds ?? 0))
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import GRDB
+
+/// A row held for one refresh: the connection as read under the lease, and who holds it.
+struct RefreshLease: Sendable {
+    var connection: ConnectionRecord
+    var owner: String
+    /// The row still carried a lapsed lease: an earlier refresh stopped (crash, kill) before it finished.
+    var previousAttemptInterrupted: Bool
+}
+
+/// What a refresh brought back from Square, already sealed.
+struct RefreshedTokens: Sendable {
+    var sealedAccessToken: String
+    /// Nil when Square returned no refresh token (the stored one stays).
+    var sealedRefreshToken: String?
+    var expiresAt: Date?
+    var refreshTokenExpiresAt: Date?
+    var shortLived: Bool
+}
+
+/// Why a lease was not granted.
+enum LeaseRefusal: Error, Sendable, Equatable {
+    case notFound
+    case notRefreshable(status: String)
+    case notDue
+    case busy(until: Date)
+}
+
+extension AppDatabase {
+    /// Connections whose tokens are due for a refresh and free to lease, soonest-expiring first.
+    func connectionsDueForRefresh(settings: TokenLifeSettings, now: Date, merchantId: String? = nil) throws -> [ConnectionRecord] {
+        typealias C = ConnectionRecord.Columns
+        return try reader.read { db in
+            let refreshable = [ConnectionStatus.active.rawValue, ConnectionStatus.expired.rawValue]
+            let leaseFree: SQLExpression = C.refreshLeaseUntil == nil || C.refreshLeaseUntil <= now
+            let backoffOver: SQLExpression = C.nextRefreshAt == nil || C.nextRefreshAt <= now
+            var request = ConnectionRecord.filter(refreshable.contains(C.status))
+            request = request.filter(C.sealedRefreshToken != nil).filter(leaseFree).filter(backoffOver)
+            // SQLite sorts NULL first in ascending order: connections with no known expiry are looked at first.
+            request = request.order(C.expiresAt.asc)
+            if let merchantId { request = request.filter(C.merchantId == merchantId) }
+            return try request.fetchAll(db).filter { settings.isDue($0, now: now) }
+        }
+    }
+
+    /// Leases a connection for one refresh with a conditional update; `force` skips the due check (admin, partner, CLI).
+    func leaseForRefresh(
+        connectionId: Int64,
+        owner: String,
+        settings: TokenLifeSettings,
+        force: Bool,
+        now: Date
+    ) throws -> Result<RefreshLease, LeaseRefusal> {
+        try writer.write { db in
+            guard let connection = try ConnectionRecord.fetchOne(db, key: connectionId) else { return .failure(.notFound) }
+            guard [ConnectionStatus.active.rawValue, ConnectionStatus.expired.rawValue].contains(connection.status),
+                connection.sealedRefreshToken != nil
+            else { return .failure(.notRefreshable(status: connection.status)) }
+            if let until = connection.refreshLeaseUntil, until > now { return .failure(.busy(until: until)) }
+            guard force || settings.isDue(connection, now: now) else { return .failure(.notDue) }
+            try db.execute(
+                sql: """
+                    UPDATE connection SET refreshLeaseUntil = ?, refreshLeaseOwner = ?, updatedAt = ?
+                    WHERE id = ? AND (refreshLeaseUntil IS NULL OR refreshLeaseUntil <= ?)
+                    """,
+                arguments: [now.addingTimeInterval(settings.leaseDuration), owner, now, connectionId, now]
+            )
+            guard db.changesCount == 1 else { return .failure(.busy(until: now)) }
+            return .success(
+                RefreshLease(
+                    connection: connection,
+                    owner: owner,
+                    previousAttemptInterrupted: connection.refreshLeaseUntil != nil
+                )
+            )
+        }
+    }
+
+    /// Stores refreshed tokens, clears the lease and failures, and audits, in one transaction.
+    ///
+    /// Returns false when the connection was revoked meanwhile (the new tokens are then dropped on purpose).
+    func saveRefreshedTokens(_ tokens: RefreshedTokens, connectionId: Int64, now: Date, audit: AuditEventRecord) throws -> Bool {
+        try writer.write { db in
+            // Square's answer is the truth even if our lease lapsed: the old refresh token may be spent already.
+            guard var connection = try ConnectionRecord.fetchOne(db, key: connectionId),
+                connection.status != ConnectionStatus.revoked.rawValue
+            else { return false }
+            connection.sealedAccessToken = tokens.sealedAccessToken
+            if let refresh = tokens.sealedRefreshToken { connection.sealedRefreshToken = refresh }
+            if tokens.refreshTokenExpiresAt != nil || tokens.sealedRefreshToken != nil {
+                connection.refreshTokenExpiresAt = tokens.refreshTokenExpiresAt
+            }
+            connection.expiresAt = tokens.expiresAt
+            connection.shortLived = tokens.shortLived
+            connection.status = ConnectionStatus.active.rawValue
+            connection.lastRefreshedAt = now
+            connection.refreshLeaseUntil = nil
+            connection.refreshLeaseOwner = nil
+            connection.nextRefreshAt = nil
+            connection.refreshFailureCount = 0
+            connection.lastError = nil
+            connection.updatedAt = now
+            try connection.update(db)
+            var audit = audit
+            try audit.insert(db)
+            return true
+        }
+    }
+
+    /// Records a failed refresh that may succeed later: counts it, schedules the retry, releases the lease.
+    func recordRefreshFailure(connectionId: Int64, reason: String, retryAt: Date, now: Date, audit: AuditEventRecord) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE connection SET refreshFailureCount = refreshFailureCount + 1, lastError = ?, nextRefreshAt = ?,
+                        refreshLeaseUntil = NULL, refreshLeaseOwner = NULL, updatedAt = ?
+                    WHERE id = ?
+                    """,
+                arguments: [reason, retryAt, now, connectionId]
+            )
+            var audit = audit
+            try audit.insert(db)
+        }
+    }
+
+    /// Marks a connection as needing the merchant to authorize again, with the reason, and releases any lease.
+    func markNeedsReauth(connectionId: Int64, reason: String, now: Date, audit: AuditEventRecord) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE connection SET status = ?, lastError = ?, refreshLeaseUntil = NULL, refreshLeaseOwner = NULL,
+                        nextRefreshAt = NULL, updatedAt = ?
+                    WHERE id = ? AND status != ?
+                    """,
+                arguments: [ConnectionStatus.needsReauth.rawValue, reason, now, connectionId, ConnectionStatus.revoked.rawValue]
+            )
+            var audit = audit
+            try audit.insert(db)
+        }
+    }
+
+    /// Lets go of a lease without changing anything else (nothing was sent to Square).
+    func releaseLease(connectionId: Int64, owner: String) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE connection SET refreshLeaseUntil = NULL, refreshLeaseOwner = NULL WHERE id = ? AND refreshLeaseOwner = ?",
+                arguments: [connectionId, owner]
+            )
+        }
+    }
+
+    // MARK: Status checks
+
+    /// Active connections whose token status was not checked since `checkedBefore`.
+    func connectionsDueForStatusCheck(checkedBefore: Date) throws -> [ConnectionRecord] {
+        typealias C = ConnectionRecord.Columns
+        return try reader.read { db in
+            try ConnectionRecord
+                .filter(C.status == ConnectionStatus.active.rawValue)
+                .filter(C.sealedAccessToken != nil)
+                .filter(C.lastCheckedAt == nil || C.lastCheckedAt < checkedBefore)
+                .order(C.lastCheckedAt.asc)
+                .fetchAll(db)
+        }
+    }
+
+    /// Records a status check Square answered with success: scopes and expiry as Square sees them.
+    func recordHealthyStatus(connectionId: Int64, scopes: String?, expiresAt: Date?, now: Date) throws {
+        try writer.write { db in
+            guard var connection = try ConnectionRecord.fetchOne(db, key: connectionId) else { return }
+            if let scopes { connection.scopes = scopes }
+            if let expiresAt { connection.expiresAt = expiresAt }
+            connection.lastCheckedAt = now
+            connection.updatedAt = now
+            try connection.update(db)
+        }
+    }
+
+    /// Records a status check that found the access token expired: the refresher renews it on its next pass.
+    func markAccessTokenExpired(connectionId: Int64, now: Date, audit: AuditEventRecord) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE connection SET status = ?, lastCheckedAt = ?, nextRefreshAt = NULL, updatedAt = ?
+                    WHERE id = ? AND status = ?
+                    """,
+                arguments: [
+                    ConnectionStatus.expired.rawValue, now, now, connectionId, ConnectionStatus.active.rawValue,
+                ]
+            )
+            var audit = audit
+            try audit.insert(db)
+        }
+    }
+
+    /// Connections by id, for reports.
+    func connection(id: Int64) throws -> ConnectionRecord? {
+        try reader.read { db in try ConnectionRecord.fetchOne(db, key: id) }
+    }
+
+    /// Every connection, for passes and tests.
+    func allConnections() throws -> [ConnectionRecord] {
+        try reader.read { db in try ConnectionRecord.order(ConnectionRecord.Columns.id).fetchAll(db) }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// What one pass over the due connections did.
+struct RefreshPassReport: Sendable {
+    var results: [(merchantId: String, outcome: TokenRefresher.Outcome)] = []
+    /// Connections chosen at the start of the pass.
+    var chosen = 0
+    /// True when a shutdown stopped the pass before every chosen connection was tried.
+    var stoppedEarly = false
+
+    var refreshed: Int { results.count { if case .refreshed = $0.outcome { true } else { false } } }
+    var needsReauth: Int { results.count { if case .needsReauth = $0.outcome { true } else { false } } }
+    var retryLater: Int { results.count { if case .retryLater = $0.outcome { true } else { false } } }
+    var skipped: Int { results.count - refreshed - needsReauth - retryLater }
+
+    /// One line for logs and the CLI.
+    var summary: String {
+        "\(chosen) due, \(refreshed) refreshed, \(needsReauth) need re-authorization, \(retryLater) to retry later, \(skipped) skipped"
+    }
+}
+
+extension TokenRefresher {
+    /// Refreshes every due connection (or one merchant's, due or not) with bounded concurrency and jittered pacing.
+    ///
+    /// `shouldStop` is asked before each new refresh (graceful shutdown); refreshes already started always finish.
+    func runPass(
+        merchantId: String? = nil,
+        actor: String = "system",
+        shouldStop: @escaping @Sendable () -> Bool = { false },
+        progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }
+    ) async throws -> RefreshPassReport {
+        let now = clock.now()
+        let candidates: [ConnectionRecord]
+        if let merchantId {
+            candidates = try database.allConnections().filter { $0.merchantId == merchantId }
+        } else {
+            candidates = try database.connectionsDueForRefresh(settings: settings, now: now)
+        }
+        progress(0, candidates.count)
+        let force = merchantId != nil
+        let (results, stoppedEarly) = await withTaskGroup(of: (String, Outcome).self) { group in
+            var results: [(merchantId: String, outcome: Outcome)] = []
+            var stoppedEarly = false
+            var running = 0
+            for connection in candidates {
+                if shouldStop() {
+                    stoppedEarly = true
+                    break
+                }
+                if running == settings.concurrency, let finished = await group.next() {
+                    running -= 1
+                    results.append(finished)
+                    progress(results.count, candidates.count)
+                }
+                if running > 0, settings.pacing > .zero {
+                    try? await Task.sleep(for: settings.pacing * Double.random(in: 0...1))
+                }
+                running += 1
+                group.addTask {
+                    (connection.merchantId, await self.refresh(connectionId: connection.id!, actor: actor, force: force))
+                }
+            }
+            for await finished in group {
+                results.append(finished)
+                progress(results.count, candidates.count)
+            }
+            return (results, stoppedEarly)
+        }
+        let report = RefreshPassReport(results: results, chosen: candidates.count, stoppedEarly: stoppedEarly)
+        return report
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import SquareOAuth
+
+/// Square's notifications to us: `POST /webhooks/square`, signed with the subscription's signature key.
+struct SquareWebhookController {
+    let database: AppDatabase
+    let signatureKey: Secret?
+    let notificationURL: String
+    let environment: String
+    let clock: AppClock
+    static let maxBodyBytes = 64 * 1024
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.post("/webhooks/square", use: receive)
+        return routes
+    }
+
+    /// The parts of Square's event body we act on.
+    struct Event: Decodable {
+        struct Data: Decodable {
+            struct Object: Decodable {
+                struct Revocation: Decodable {
+                    var revoker_type: String?
+                }
+                var revocation: Revocation?
+            }
+            var object: Object?
+        }
+        var event_id: String
+        var type: String
+        var merchant_id: String?
+        var data: Data?
+    }
+
+    /// POST /webhooks/square — verifies the signature, dedupes on `event_id`, and revokes on `oauth.authorization.revoked`.
+    @Sendable func receive(request: Request, context: AppRequestContext) async throws -> Response {
+        guard let signatureKey else {
+            return Self.json(.notFound, ["error": "webhooks_not_configured", "message": "square.webhookSignatureKey is not set"])
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maxBodyBytes)
+        } catch {
+            return Self.json(.contentTooLarge, ["error": "body_too_large", "message": "Bodies over 64 KiB are refused"])
+        }
+        let bytes = Array(buffer: body)
+        guard let signature = request.headers[.init(WebhookSignature.headerName)!],
+            WebhookSignature.isValid(
+                signature: signature,
+                signatureKey: signatureKey.value,
+                notificationURL: notificationURL,
+                body: bytes
+            )
+        else {
+            context.logger.warning("Square webhook with a missing or wrong signature refused")
+            return Self.json(.unauthorized, ["error": "invalid_signature", "message": "The signature does not match"])
+        }
+        guard let event = try? JSONDecoder().decode(Event.self, from: Data(bytes)), !event.event_id.isEmpty,
+            event.event_id.utf8.count <= 200
+        else {
+            return Self.json(.badRequest, ["error": "malformed_event", "message": "The body is not a Square event"])
+        }
+        let revoker = event.data?.object?.revocation?.revoker_type
+        if event.type == "oauth.authorization.revoked" && (event.merchant_id == nil || revoker == nil) {
+            return Self.json(.badRequest, ["error": "malformed_event", "message": "A revocation names a merchant and a revoker"])
+        }
+        let result = try database.applySquareEvent(
+            eventId: event.event_id,
+            type: event.type,
+            merchantId: event.merchant_id,
+            environment: environment,
+            revokedBy: revoker.map(Self.revokedBy),
+            now: clock.now()
+        )
+        let outcome: String
+        switch result {
+        case .duplicate: outcome = "duplicate"
+        case .revoked(let merchant):
+            outcome = "revoked"
+            context.logger.info("Square says the merchant's authorization was revoked", metadata: ["merchant_id": .string(merchant)])
+        case .noChange: outcome = "no_change"
+        }
+        return Self.json(.ok, ["result": outcome])
+    }
+
+    /// `MERCHANT` → `merchant`; Square's revoker types as our `revokedBy` values.
+    static func revokedBy(_ revokerType: String) -> String {
+        switch revokerType.uppercased() {
+        case "MERCHANT": "merchant"
+        case "APPLICATION": "application"
+        case "SQUARE": "square"
+        default: "square:" + revokerType.lowercased().prefix(32)
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ object: [String: String]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}
