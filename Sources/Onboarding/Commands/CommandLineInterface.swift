@@ -9,7 +9,8 @@ public enum CommandLineInterface {
         Commands:
           demo       run the service and the Square emulator together on loopback, nothing to configure
           serve      run the service (configuration: flags, environment, .env; see README)
-          keys       'keys generate' prints a new encryption key for onboard.encryptionKeys
+          keys       'keys generate' prints a new encryption key for onboard.encryptionKeys;
+                     'keys rotate' re-seals stored tokens under the active key; 'keys status' counts them per key
           emulator   run the built-in Square sandbox emulator alone (see 'square-onboard emulator --help')
           help       show this text
         """
@@ -27,7 +28,7 @@ public enum CommandLineInterface {
             case "serve":
                 try await ServeCommand.run(arguments: rest, logger: logger)
             case "keys":
-                try KeysCommand.run(arguments: rest)
+                try await KeysCommand.run(arguments: rest)
             case "emulator":
                 try await EmulatorCommand.run(arguments: rest, logger: logger)
             case "help", "--help", "-h":
