@@ -10,7 +10,8 @@ public enum CommandLineInterface {
           demo       run the service and the Square emulator together on loopback, nothing to configure
           serve      run the service (configuration: flags, environment, .env; see README)
           refresh    refresh due tokens once ('--merchant ID' for one merchant now); see 'refresh --help'
-          keys       'keys generate' prints a new encryption key for onboard.encryptionKeys
+          keys       'keys generate' prints a new encryption key for onboard.encryptionKeys;
+                     'keys rotate' re-seals stored tokens under the active key; 'keys status' counts them per key
           emulator   run the built-in Square sandbox emulator alone (see 'square-onboard emulator --help')
           help       show this text
         """
@@ -30,7 +31,7 @@ public enum CommandLineInterface {
             case "refresh":
                 return try await RefreshCommand.run(arguments: rest, logger: logger)
             case "keys":
-                try KeysCommand.run(arguments: rest)
+                try await KeysCommand.run(arguments: rest)
             case "emulator":
                 try await EmulatorCommand.run(arguments: rest, logger: logger)
             case "help", "--help", "-h":

@@ -6,28 +6,43 @@ import SquareOAuth
 struct TokenVault: Sendable {
     let keyRing: KeyRing
 
+    /// The context each sealed column binds its values to; `SealedColumn.all` re-seals with the same strings.
+    enum Context {
+        static func accessToken(environment: String, merchantId: String) -> String {
+            "connection.accessToken|\(environment)|\(merchantId)"
+        }
+
+        static func refreshToken(environment: String, merchantId: String) -> String {
+            "connection.refreshToken|\(environment)|\(merchantId)"
+        }
+
+        static func codeVerifier(stateHash: String) -> String {
+            "authorization.codeVerifier|\(stateHash)"
+        }
+    }
+
     func sealAccessToken(_ token: Secret, environment: String, merchantId: String) throws -> String {
-        try keyRing.seal(token.value, context: "connection.accessToken|\(environment)|\(merchantId)")
+        try keyRing.seal(token.value, context: Context.accessToken(environment: environment, merchantId: merchantId))
     }
 
     func openAccessToken(_ sealed: String, environment: String, merchantId: String) throws -> Secret {
-        Secret(try keyRing.openString(sealed, context: "connection.accessToken|\(environment)|\(merchantId)"))
+        Secret(try keyRing.openString(sealed, context: Context.accessToken(environment: environment, merchantId: merchantId)))
     }
 
     func sealRefreshToken(_ token: Secret, environment: String, merchantId: String) throws -> String {
-        try keyRing.seal(token.value, context: "connection.refreshToken|\(environment)|\(merchantId)")
+        try keyRing.seal(token.value, context: Context.refreshToken(environment: environment, merchantId: merchantId))
     }
 
     func openRefreshToken(_ sealed: String, environment: String, merchantId: String) throws -> Secret {
-        Secret(try keyRing.openString(sealed, context: "connection.refreshToken|\(environment)|\(merchantId)"))
+        Secret(try keyRing.openString(sealed, context: Context.refreshToken(environment: environment, merchantId: merchantId)))
     }
 
     func sealCodeVerifier(_ verifier: CodeVerifier, stateHash: String) throws -> String {
-        try keyRing.seal(verifier.value, context: "authorization.codeVerifier|\(stateHash)")
+        try keyRing.seal(verifier.value, context: Context.codeVerifier(stateHash: stateHash))
     }
 
     func openCodeVerifier(_ sealed: String, stateHash: String) throws -> Secret {
-        Secret(try keyRing.openString(sealed, context: "authorization.codeVerifier|\(stateHash)"))
+        Secret(try keyRing.openString(sealed, context: Context.codeVerifier(stateHash: stateHash)))
     }
 }
 
