@@ -50,6 +50,7 @@ let package = Package(
             dependencies: [
                 "OnboardCrypto",
                 "SquareOAuth",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]

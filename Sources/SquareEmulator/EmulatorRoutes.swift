@@ -23,6 +23,8 @@ struct EmulatorRoutes {
         router.post("/_emulator/faults", use: addFault)
         router.delete("/_emulator/faults", use: clearFaults)
         router.post("/_emulator/merchants/{merchant_id}/revoke", use: revokeAsMerchant)
+        router.put("/_emulator/webhooks", use: setWebhook)
+        router.delete("/_emulator/webhooks", use: removeWebhook)
         router.get("/") { _, _ in
             Self.html(
                 status: .ok,
@@ -159,6 +161,42 @@ struct EmulatorRoutes {
             )
         }
         return Self.json(status: .ok, RevokeTokenResponse(success: true))
+    }
+
+    /// PUT /_emulator/webhooks `{"notification_url": URL, "signature_key": KEY}` — sends `oauth.authorization.revoked` there.
+    @Sendable func setWebhook(request: Request, context: BasicRequestContext) async throws -> Response {
+        struct Subscribe: Decodable {
+            var notification_url: String
+            var signature_key: String
+            var retry_backoff_ms: Int?
+        }
+        switch try await Self.decodeJSON(Subscribe.self, from: request) {
+        case .success(let body):
+            let subscription = EmulatorWebhookSubscription(
+                notificationURL: body.notification_url,
+                signatureKey: body.signature_key,
+                retryBackoff: .milliseconds(body.retry_backoff_ms ?? 500)
+            )
+            guard subscription.hasValidNotificationURL else {
+                return Self.response(.invalid("INVALID_VALUE", field: "notification_url", "notification_url must be an absolute http(s) URL"))
+            }
+            guard !body.signature_key.isEmpty else {
+                return Self.response(.invalid("MISSING_REQUIRED_PARAMETER", field: "signature_key", "Missing required parameter: signature_key"))
+            }
+            guard (0...10_000).contains(body.retry_backoff_ms ?? 0) else {
+                return Self.response(.invalid("INVALID_VALUE", field: "retry_backoff_ms", "retry_backoff_ms must be 0 to 10000"))
+            }
+            emulator.setWebhookSubscription(subscription)
+            return Self.json(status: .ok, emulator.snapshot())
+        case .failure(let failure):
+            return Self.response(failure.answer)
+        }
+    }
+
+    /// DELETE /_emulator/webhooks — stops sending webhooks.
+    @Sendable func removeWebhook(request: Request, context: BasicRequestContext) async throws -> Response {
+        emulator.setWebhookSubscription(nil)
+        return Self.json(status: .ok, emulator.snapshot())
     }
 
     // MARK: Encoding

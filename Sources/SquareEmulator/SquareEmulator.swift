@@ -16,6 +16,9 @@ public final class SquareEmulator: Sendable {
         public var activeAuthorizations: Int
         public var faults: [EmulatorFault]
         public var calls: [String: Int]
+        /// The subscription's URL; its signature key is never reported.
+        public var webhookNotificationURL: String?
+        public var webhookDeliveries: [EmulatorWebhookDelivery]
 
         enum CodingKeys: String, CodingKey {
             case now
@@ -23,6 +26,8 @@ public final class SquareEmulator: Sendable {
             case merchants
             case activeAuthorizations = "active_authorizations"
             case faults, calls
+            case webhookNotificationURL = "webhook_notification_url"
+            case webhookDeliveries = "webhook_deliveries"
         }
     }
 
@@ -31,6 +36,7 @@ public final class SquareEmulator: Sendable {
 
     private let store: Mutex<EmulatorStore>
     private let listeners = Mutex<[RevocationListener]>([])
+    private let webhooks: EmulatorWebhookSender
     public let application: EmulatedApplication
     let logger: Logger
 
@@ -38,10 +44,12 @@ public final class SquareEmulator: Sendable {
         application: EmulatedApplication,
         merchants: [EmulatedMerchant] = EmulatedMerchant.seeds,
         lifetimes: EmulatorLifetimes = EmulatorLifetimes(),
+        webhook: EmulatorWebhookSubscription? = nil,
         logger: Logger = Logger(label: "square-emulator")
     ) {
         self.application = application
         self.logger = logger
+        self.webhooks = EmulatorWebhookSender(subscription: webhook, logger: logger)
         self.store = Mutex(EmulatorStore(application: application, lifetimes: lifetimes, merchants: merchants))
     }
 
@@ -121,16 +129,36 @@ public final class SquareEmulator: Sendable {
         listeners.withLock { $0.append(listener) }
     }
 
+    /// Sets where `oauth.authorization.revoked` webhooks go; nil stops sending them.
+    public func setWebhookSubscription(_ subscription: EmulatorWebhookSubscription?) {
+        webhooks.subscription = subscription
+    }
+
+    /// The URL webhooks currently go to, if any.
+    public var webhookNotificationURL: String? { webhooks.subscription?.notificationURL }
+
+    /// Every webhook event sent or being sent, oldest first.
+    public var webhookDeliveries: [EmulatorWebhookDelivery] { webhooks.deliveries }
+
+    /// Waits until `count` webhook deliveries are finished (delivered or out of attempts) or `timeout` passes; returns the log.
+    public func waitForWebhookDeliveries(count: Int, timeout: Duration) async -> [EmulatorWebhookDelivery] {
+        await webhooks.waitForDeliveries(count: count, timeout: timeout)
+    }
+
     /// A summary of the emulator's state.
     public func snapshot() -> Snapshot {
-        store.withLock { store in
+        let notificationURL = webhookNotificationURL
+        let deliveries = webhookDeliveries
+        return store.withLock { store in
             Snapshot(
                 now: Date().addingTimeInterval(store.clockOffset).rfc3339,
                 clockOffsetSeconds: store.clockOffset,
                 merchants: store.merchants,
                 activeAuthorizations: store.grants.values.filter { $0.revokedAt == nil }.count,
                 faults: store.faults,
-                calls: store.callCounts
+                calls: store.callCounts,
+                webhookNotificationURL: notificationURL,
+                webhookDeliveries: deliveries
             )
         }
     }
@@ -145,6 +173,7 @@ public final class SquareEmulator: Sendable {
         let at = now
         logger.info("Authorization ended", metadata: ["merchant_id": .string(merchantId), "revoker": .string(revoker)])
         for listener in listeners.withLock({ $0 }) { listener(merchantId, revoker, at) }
+        webhooks.authorizationEnded(merchantId: merchantId, revokerType: revoker, at: at)
     }
 
     /// Counts the call and returns the fault to apply, using up one of its count.

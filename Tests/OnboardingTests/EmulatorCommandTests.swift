@@ -1,4 +1,5 @@
 import Configuration
+import SquareEmulator
 import Testing
 
 @testable import Onboarding
@@ -29,10 +30,34 @@ struct EmulatorCommandTests {
         #expect(first.host == "127.0.0.1")
         #expect(first.generatedSecret)
         #expect(first.application.clientSecret != second.application.clientSecret)
+        #expect(first.webhook == nil)
     }
 
-    @Test(arguments: [["--port", "70000"], ["--redirect-url", "not a url"], ["--redirect-url", "ftp://x/cb"]])
+    @Test func webhookFlagsSubscribeTheEmulator() throws {
+        let parsed = try settings([
+            "--webhook-url", "http://127.0.0.1:8080/webhooks/square", "--webhook-signature-key", "whsec-test-key",
+        ])
+        let webhook = try #require(parsed.webhook)
+        #expect(webhook.notificationURL == "http://127.0.0.1:8080/webhooks/square")
+        #expect(webhook.signatureKey == "whsec-test-key")
+        #expect(!String(describing: webhook).contains("whsec-test-key"))
+    }
+
+    @Test(arguments: [
+        ["--port", "70000"], ["--redirect-url", "not a url"], ["--redirect-url", "ftp://x/cb"],
+        ["--webhook-url", "http://127.0.0.1:8080/webhooks/square"],
+        ["--webhook-signature-key", "whsec-test-key"],
+        ["--webhook-url", "ftp://127.0.0.1/hook", "--webhook-signature-key", "whsec-test-key"],
+        ["--webhook-url", "not a url", "--webhook-signature-key", "whsec-test-key"],
+    ])
     func badFlagsAreRejectedWithAMessage(arguments: [String]) {
         #expect(throws: CommandError.self) { try settings(arguments) }
+    }
+
+    @Test func aWebhookFlagWithoutItsPartnerNamesTheMissingOne() {
+        let error = #expect(throws: CommandError.self) { try settings(["--webhook-url", "http://127.0.0.1:8080/hook"]) }
+        #expect(error?.description == "--webhook-url needs --webhook-signature-key as well")
+        let other = #expect(throws: CommandError.self) { try settings(["--webhook-signature-key", "k"]) }
+        #expect(other?.description == "--webhook-signature-key needs --webhook-url as well")
     }
 }

@@ -13,8 +13,10 @@ public enum EmulatorCommand {
         public var port: Int
         public var application: EmulatedApplication
         public var generatedSecret: Bool
+        /// Where `oauth.authorization.revoked` webhooks go, from `--webhook-url` and `--webhook-signature-key`.
+        public var webhook: EmulatorWebhookSubscription?
 
-        /// Reads `host`, `port`, `clientId`, `clientSecret`, `redirectUrl` and `appName`.
+        /// Reads `host`, `port`, `clientId`, `clientSecret`, `redirectUrl`, `appName`, `webhookUrl` and `webhookSignatureKey`.
         public init(reader: ConfigReader) throws {
             host = reader.string(forKey: "host", default: "127.0.0.1")
             port = reader.int(forKey: "port", default: 8090)
@@ -30,13 +32,35 @@ public enum EmulatorCommand {
                 clientSecret: secret ?? "sandbox-sq0csb-" + SecureRandom.urlSafeToken(byteCount: 24),
                 redirectURL: redirect
             )
+            webhook = try Self.webhook(reader: reader)
+        }
+
+        private static func webhook(reader: ConfigReader) throws -> EmulatorWebhookSubscription? {
+            let url = reader.string(forKey: "webhookUrl")
+            let key = reader.string(forKey: "webhookSignatureKey", isSecret: true)
+            switch (url, key) {
+            case (nil, nil):
+                return nil
+            case (let url?, let key?) where !key.isEmpty:
+                let subscription = EmulatorWebhookSubscription(notificationURL: url, signatureKey: key)
+                guard subscription.hasValidNotificationURL else {
+                    throw CommandError.invalidValue(key: "--webhook-url", reason: "must be an absolute http(s) URL")
+                }
+                return subscription
+            case (_?, _):
+                throw CommandError.invalidValue(key: "--webhook-url", reason: "needs --webhook-signature-key as well")
+            case (nil, _?):
+                throw CommandError.invalidValue(key: "--webhook-signature-key", reason: "needs --webhook-url as well")
+            }
         }
     }
 
     static let usage = """
         Usage: square-onboard emulator [--host 127.0.0.1] [--port 8090] [--client-id ID] [--client-secret SECRET]
                                        [--redirect-url URL] [--app-name NAME]
-        Runs Square's OAuth endpoints (authorize, token, revoke, token/status, renew) in memory on loopback.
+                                       [--webhook-url URL --webhook-signature-key KEY]
+        Runs Square's OAuth endpoints (authorize, token, revoke, token/status, renew) in memory on loopback;
+        with a webhook URL, every ended authorization is POSTed there as a signed oauth.authorization.revoked event.
         """
 
     /// Runs until SIGINT or SIGTERM.
@@ -46,7 +70,7 @@ public enum EmulatorCommand {
             return
         }
         let settings = try Settings(reader: ConfigReader(provider: CommandLineArgumentsProvider(arguments: ["emulator"] + arguments)))
-        let emulator = SquareEmulator(application: settings.application, logger: logger)
+        let emulator = SquareEmulator(application: settings.application, webhook: settings.webhook, logger: logger)
         let app = emulator.makeApplication(host: settings.host, port: settings.port) { port in
             Console.line("Square sandbox emulator listening on http://\(settings.host):\(port)")
             Console.line("  client id:     \(settings.application.clientId)")
@@ -56,6 +80,7 @@ public enum EmulatorCommand {
             }
             Console.line("  redirect URL:  \(settings.application.redirectURL)")
             Console.line("  merchants:     \(emulator.merchants.map(\.id).joined(separator: ", "))")
+            if let webhook = settings.webhook { Console.line("  webhook URL:   \(webhook.notificationURL)") }
         }
         try await app.runService()
     }

@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Synchronization
+import Testing
+
+/// A stand-in for an app's webhook endpoint on a free loopback port: records every request and answers scripted statuses.
+final class WebhookReceiver: Sendable {
+    /// One request as the receiver saw it.
+    struct Received: Sendable {
+        var headers: HTTPFields
+        var body: [UInt8]
+
+        func header(_ name: String) -> String? { headers.first { $0.name.canonicalName == name.lowercased() }?.value }
+
+        /// The body as a JSON object.
+        var json: [String: Any] {
+            get throws { try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) }
+        }
+    }
+
+    static let path = "/webhooks/square"
+    private let state: Mutex<(received: [Received], statuses: [Int])>
+
+    /// Answers `statuses` in order, then 200.
+    init(statuses: [Int] = []) {
+        state = Mutex(([], statuses))
+    }
+
+    var received: [Received] { state.withLock { $0.received } }
+
+    /// Serves the receiver on a free loopback port for the duration of `body`, which gets the notification URL.
+    func run(_ body: @Sendable (_ notificationURL: String) async throws -> Void) async throws {
+        let router = Router(context: BasicRequestContext.self)
+        router.post(RouterPath(Self.path)) { request, _ -> Response in
+            let buffer = try await request.body.collect(upTo: 1 << 20)
+            let status = self.state.withLock { state in
+                state.received.append(Received(headers: request.headers, body: Array(buffer.readableBytesView)))
+                return state.statuses.isEmpty ? 200 : state.statuses.removeFirst()
+            }
+            return Response(status: .init(code: status))
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            try await body("http://127.0.0.1:\(port)\(Self.path)")
+        }
+    }
+}
