@@ -44,8 +44,8 @@ struct BrowserTests {
         }
     }
 
-    @Test func denyingOnSquareLeadsToTheDenialPage() async throws {
-        try await withDemo { base, _ in
+    @Test func denyingLeadsToTheDenialPageAndARevocationAtSquareShowsDisconnected() async throws {
+        try await withDemo { base, emulatorPort in
             try await WebDriver.withSession(port: try await freeLoopbackPort()) { browser in
                 try await browser.open(base + "/")
                 try await browser.click("#connect")
@@ -54,7 +54,18 @@ struct BrowserTests {
                 #expect(try await browser.currentURL.hasPrefix(base + "/oauth/callback?error=access_denied"))
                 try await browser.screenshot("denied", in: Self.screenshots)
                 try await browser.click("#try-again")
-                _ = try await browser.element("#connect")
+
+                // Connect after all, then disconnect from Square's side: the emulator's webhook reaches the demo.
+                try await browser.click("#connect")
+                try await browser.click("#allow")
+                #expect(try await browser.text("#status") == "Connected")
+                _ = try await WebDriver.call(
+                    HTTPClient.shared,
+                    .POST,
+                    "http://127.0.0.1:\(emulatorPort)/_emulator/merchants/MLSANDBOXCAFE/revoke"
+                )
+                try await browser.open(base + "/connection")
+                #expect(try await browser.text("#status") == "Disconnected")
             }
         }
     }

@@ -180,6 +180,29 @@ struct TokenRefresherTests {
         #expect(settings.backoffDelay(failures: 1, retryAfterSeconds: 30) >= 30, "Square's Retry-After is honoured")
     }
 
+    @Test func aPKCERefreshTokenNearItsNinetyDaysIsDueEvenWhenTheAccessTokenIsNot() throws {
+        let settings = try ServiceHarness.settings(["refresh.ageHours": "\(29 * 24)", "refresh.marginHours": "24"])
+        let now = Date()
+        var connection = ConnectionRecord(
+            environment: "sandbox",
+            merchantId: "M1",
+            sealedRefreshToken: "sb1.x.y",
+            tokenType: "bearer",
+            expiresAt: now.addingTimeInterval(20 * 86_400),
+            refreshTokenExpiresAt: now.addingTimeInterval(45 * 86_400),
+            scopes: "",
+            shortLived: false,
+            flow: "pkce",
+            status: "active",
+            connectedAt: now.addingTimeInterval(-86_400),
+            refreshFailureCount: 0,
+            updatedAt: now
+        )
+        #expect(!settings.isDue(connection, now: now), "45 days of refresh-token life left, access token fresh")
+        connection.refreshTokenExpiresAt = now.addingTimeInterval(29 * 86_400)
+        #expect(settings.isDue(connection, now: now), "within the 30-day refresh-token margin")
+    }
+
     @Test func aLeaseShorterThanTwoSquareCallsIsRefusedAtStart() {
         #expect(throws: ConfigurationError.self) {
             _ = try ServiceHarness.settings(["square.timeoutSeconds": "30", "refresh.leaseSeconds": "40"])

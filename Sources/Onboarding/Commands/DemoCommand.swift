@@ -39,6 +39,7 @@ enum DemoCommand {
         let clientId = "sandbox-sq0idb-demo"
         let clientSecret = "sandbox-sq0csb-" + SecureRandom.urlSafeToken(byteCount: 24)
         let baseURL = "http://127.0.0.1:\(port)"
+        let webhookKey = SecureRandom.urlSafeToken(byteCount: 24)
         let emulator = SquareEmulator(
             application: EmulatedApplication(
                 name: "Demo Platform",
@@ -46,6 +47,7 @@ enum DemoCommand {
                 clientSecret: clientSecret,
                 redirectURL: baseURL + "/oauth/callback"
             ),
+            webhook: EmulatorWebhookSubscription(notificationURL: baseURL + "/webhooks/square", signatureKey: webhookKey),
             logger: logger
         )
         let configuration = try AppConfiguration(
@@ -57,6 +59,7 @@ enum DemoCommand {
                     "square.clientId": .init(.string(clientId), isSecret: false),
                     "square.clientSecret": .init(.string(clientSecret), isSecret: true),
                     "square.flow": "pkce",
+                    "square.webhookSignatureKey": .init(.string(webhookKey), isSecret: true),
                     "data.directory": .init(.string(dataDirectory), isSecret: false),
                     "resources.directory": .init(.string(ResourceLocator.find(preferred: ".")), isSecret: false),
                     "onboard.encryptionKeys": .init(.string(keyRing.serialized), isSecret: true),
@@ -70,7 +73,8 @@ enum DemoCommand {
 
                 square-onboard demo is running.
                   Open            \(baseURL)/   and press "Connect with Square"
-                  Square          emulator at http://127.0.0.1:\(emulatorPort) (client id \(clientId); no Square account needed)
+                  Square          emulator at http://127.0.0.1:\(emulatorPort) (client id \(clientId); no Square account needed;
+                                  it sends oauth.authorization.revoked webhooks to \(baseURL)/webhooks/square)
                   Data folder     \(dataDirectory) (fresh SQLite file; generated encryption key in demo-keys.env)
                 Press Ctrl-C to stop.
 
