@@ -32,15 +32,7 @@ extension AppDatabase {
                     .fetchOne(db),
                 connection.status != ConnectionStatus.revoked.rawValue
             else { return .noChange }
-            connection.status = ConnectionStatus.revoked.rawValue
-            connection.revokedAt = now
-            connection.revokedBy = revokedBy
-            connection.sealedAccessToken = nil
-            connection.sealedRefreshToken = nil
-            connection.refreshLeaseUntil = nil
-            connection.refreshLeaseOwner = nil
-            connection.nextRefreshAt = nil
-            connection.updatedAt = now
+            connection.revoke(by: revokedBy, at: now)
             try connection.update(db)
             var audit = AuditEventRecord(
                 occurredAt: now,

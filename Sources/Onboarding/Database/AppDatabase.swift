@@ -156,15 +156,7 @@ final class AppDatabase: Sendable {
     func markRevoked(connectionId: Int64, by revokedBy: String, now: Date, audit: AuditEventRecord) throws {
         try writer.write { db in
             guard var connection = try ConnectionRecord.fetchOne(db, key: connectionId) else { return }
-            connection.status = ConnectionStatus.revoked.rawValue
-            connection.revokedAt = now
-            connection.revokedBy = revokedBy
-            connection.sealedAccessToken = nil
-            connection.sealedRefreshToken = nil
-            connection.refreshLeaseUntil = nil
-            connection.refreshLeaseOwner = nil
-            connection.nextRefreshAt = nil
-            connection.updatedAt = now
+            connection.revoke(by: revokedBy, at: now)
             try connection.update(db)
             var audit = audit
             try audit.insert(db)

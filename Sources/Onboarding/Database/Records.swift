@@ -75,6 +75,19 @@ struct ConnectionRecord: Codable, Sendable, FetchableRecord, MutablePersistableR
         id = inserted.rowID
     }
 
+    /// Ends the connection: status `revoked`, who and when, and its sealed tokens and refresh state forgotten.
+    mutating func revoke(by revokedBy: String, at now: Date) {
+        status = ConnectionStatus.revoked.rawValue
+        revokedAt = now
+        self.revokedBy = revokedBy
+        sealedAccessToken = nil
+        sealedRefreshToken = nil
+        refreshLeaseUntil = nil
+        refreshLeaseOwner = nil
+        nextRefreshAt = nil
+        updatedAt = now
+    }
+
     /// The access token's age is measured from its last refresh, or from the connection when never refreshed.
     var tokenIssuedAt: Date { lastRefreshedAt ?? connectedAt }
 }
