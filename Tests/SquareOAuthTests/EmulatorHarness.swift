@@ -53,6 +53,14 @@ struct EmulatorHarness {
         }
     }
 
+    /// Another client for this emulator with its own whole-call timeout, logging into the same collector.
+    func client(timeout: Duration) -> SquareOAuthClient {
+        SquareOAuthClient(
+            configuration: .init(environment: .custom(URL(string: "http://127.0.0.1:\(port)")!), timeout: timeout),
+            logger: Logger(label: "test") { _ in CollectingLogHandler(collector: logs) }
+        )
+    }
+
     /// Walks the consent page like a browser and returns the callback URL's query items.
     func consent(
         scopes: [String] = ["MERCHANT_PROFILE_READ", "PAYMENTS_READ"],
