@@ -1,19 +1,14 @@
-import Configuration
 import Foundation
 import Hummingbird
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import SquareOAuth
-
-/// Builds the service from configuration: `main`, `demo` and the tests all come through here.
-public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
-    try await buildApplication(configuration: AppConfiguration(reader: reader))
-}
 
 /// The service's parts, built once from configuration and shared by `buildApplication` and the command-line tools.
 struct AppServices: Sendable {
     let configuration: AppConfiguration
-    let database: AppDatabase
+    let store: any OnboardingStore
     let square: SquareOAuthClient
     let onboarding: OnboardingService
     let refresher: TokenRefresher
@@ -21,12 +16,12 @@ struct AppServices: Sendable {
     let clock: AppClock
     let logger: Logger
 
-    /// Opens and migrates the database and builds the Square client and the domain services.
-    init(configuration: AppConfiguration, clock: AppClock = .system, logger: Logger) throws {
+    /// Builds the Square client and the domain services on an opened, migrated store.
+    init(configuration: AppConfiguration, store: any OnboardingStore, clock: AppClock = .system, logger: Logger) {
         self.configuration = configuration
+        self.store = store
         self.clock = clock
         self.logger = logger
-        database = try AppDatabase.open(path: configuration.databasePath)
         square = SquareOAuthClient(
             configuration: .init(
                 environment: configuration.squareEnvironment,
@@ -38,25 +33,35 @@ struct AppServices: Sendable {
         let vault = TokenVault(keyRing: configuration.keyRing)
         onboarding = OnboardingService(
             configuration: configuration,
-            database: database,
+            store: store,
             square: square,
             vault: vault,
             clock: clock,
             logger: logger
         )
-        refresher = TokenRefresher(configuration: configuration, database: database, square: square, clock: clock, logger: logger)
-        checker = TokenStatusChecker(
-            database: database,
-            square: square,
-            vault: vault,
-            settings: configuration.tokenLife,
-            clock: clock,
-            logger: logger
-        )
+        refresher = TokenRefresher(configuration: configuration, store: store, square: square, clock: clock, logger: logger)
+        checker = TokenStatusChecker(store: store, square: square, vault: vault, settings: configuration.tokenLife, clock: clock, logger: logger)
+    }
+
+    /// Opens and migrates the SQLite file (off the async executors), re-keys legacy environment names, builds the services.
+    static func open(configuration: AppConfiguration, clock: AppClock = .system, logger: Logger) async throws -> AppServices {
+        let path = configuration.databasePath
+        let store = try await NIOThreadPool.singleton.runIfActive { try AppDatabase.open(path: path) }
+        let services = AppServices(configuration: configuration, store: store, clock: clock, logger: logger)
+        let moved = try await EnvironmentIdentity(
+            store: store,
+            vault: TokenVault(keyRing: configuration.keyRing),
+            configuration: configuration,
+            clock: clock
+        ).migrateLegacyNames()
+        if moved > 0 {
+            logger.notice("Re-keyed \(moved) connection(s) to the environment name '\(configuration.environmentIdentity)'")
+        }
+        return services
     }
 }
 
-/// Builds the service: opens and migrates the database, loads templates, wires controllers, middleware and services.
+/// Builds the service: opens and migrates the database, loads templates, wires the router and the background services.
 public func buildApplication(
     configuration: AppConfiguration,
     clock: AppClock = .system,
@@ -66,7 +71,7 @@ public func buildApplication(
     var logger = logger ?? Logger(label: "square-onboard")
     logger.logLevel = configuration.logLevel
     return try await buildApplication(
-        services: AppServices(configuration: configuration, clock: clock, logger: logger),
+        services: AppServices.open(configuration: configuration, clock: clock, logger: logger),
         onServerRunning: onServerRunning
     )
 }
@@ -85,34 +90,12 @@ func buildApplication(
     let publicDirectory = resources.appendingPathComponent("Public").path
     guard FileManager.default.fileExists(atPath: publicDirectory) else { throw StartupError.missingPublic(directory: publicDirectory) }
 
-    let service = services.onboarding
-    let cookies = BrowserCookies(secure: configuration.secureCookies)
-    let squareOrigin = configuration.squareEnvironment.baseURL.absoluteString.trimmingSuffix("/")
-
-    let router = Router(context: AppRequestContext.self)
-    router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: SecurityHeadersMiddleware(squareOrigin: squareOrigin, frameAncestors: configuration.frameAncestors))
-    router.add(middleware: ErrorPageMiddleware(pages: pages))
-    router.add(middleware: FileMiddleware(publicDirectory, searchForIndexHtml: false, logger: logger))
-    router.addRoutes(ConnectController(service: service, pages: pages, cookies: cookies).endpoints)
-    router.addRoutes(ConnectionController(service: service, pages: pages, cookies: cookies).endpoints)
-    router.addRoutes(HealthController(database: services.database).endpoints)
-    router.addRoutes(
-        SquareWebhookController(
-            database: services.database,
-            signatureKey: configuration.webhookSignatureKey,
-            notificationURL: configuration.webhookNotificationURL,
-            environment: service.environmentName,
-            clock: services.clock
-        ).endpoints
-    )
-
     var background: [any Service] = []
     if configuration.tokenLife.enabled {
         background.append(TokenLifeService(refresher: services.refresher, checker: services.checker, logger: logger))
     }
     return Application(
-        router: router,
+        router: buildRouter(services: services, pages: pages, publicDirectory: publicDirectory),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
         services: background,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

@@ -17,18 +17,18 @@ struct CallbackFailureTests {
         title: String,
         harness h: ServiceHarness,
         sourceLocation: SourceLocation = #_sourceLocation
-    ) throws {
+    ) async throws {
         #expect(page.status == status, sourceLocation: sourceLocation)
         #expect(page.html.contains(#"<h1 id="error-title">\#(title)</h1>"#), "page: \(page.html)", sourceLocation: sourceLocation)
         #expect(page.html.contains(#"<a class="button primary" id="try-again" href="/">Try again</a>"#), sourceLocation: sourceLocation)
         #expect(page.headers[.cacheControl] == "no-store", sourceLocation: sourceLocation)
-        #expect(try h.database().counts().connections == 0, "no connection was written", sourceLocation: sourceLocation)
+        #expect(try await h.database().counts().connections == 0, "no connection was written", sourceLocation: sourceLocation)
     }
 
     @Test func callbackWithoutStateIsRejected() async throws {
         try await H.run { h in
             try await h.withService { browser in
-                try expectErrorPage(
+                try await expectErrorPage(
                     try await browser.get("/oauth/callback?code=sq0cgp-x"),
                     status: .badRequest,
                     title: "That link is not a complete Square answer",
@@ -42,7 +42,7 @@ struct CallbackFailureTests {
         try await H.run { h in
             try await h.withService { browser in
                 _ = try await browser.pressConnect()
-                try expectErrorPage(
+                try await expectErrorPage(
                     try await browser.get("/oauth/callback?code=sq0cgp-x&state=made-up-state"),
                     status: .badRequest,
                     title: "We don&#39;t recognise this connection attempt",
@@ -57,8 +57,13 @@ struct CallbackFailureTests {
             try await h.withService { browser in
                 let callback = try await h.startAndConsent(browser)
                 h.clock.advance(by: 10 * 60 + 1)
-                try expectErrorPage(try await browser.get(callback), status: .badRequest, title: "This connection attempt has expired", harness: h)
-                let actions = try h.database().auditEvents().map(\.action)
+                try await expectErrorPage(
+                    try await browser.get(callback),
+                    status: .badRequest,
+                    title: "This connection attempt has expired",
+                    harness: h
+                )
+                let actions = try await h.database().auditEvents().map(\.action.rawValue)
                 #expect(actions.last == "authorization.rejected")
             }
         }
@@ -69,7 +74,7 @@ struct CallbackFailureTests {
             try await h.withService { browser in
                 let callback = try await h.startAndConsent(browser)
                 #expect(try await browser.get(callback).status == .seeOther)
-                let again = try await browser.get(callback)
+                let again = try await await browser.get(callback)
                 #expect(again.status == .badRequest)
                 #expect(again.html.contains("This connection attempt was already used"))
             }
@@ -81,7 +86,7 @@ struct CallbackFailureTests {
             try await h.withService { browser in
                 let callback = try await h.startAndConsent(browser)
                 let stranger = Browser(client: browser.client)
-                try expectErrorPage(
+                try await expectErrorPage(
                     try await stranger.get(callback),
                     status: .forbidden,
                     title: "This connection was started in another browser",
@@ -99,7 +104,7 @@ struct CallbackFailureTests {
             try await h.withService { browser in
                 let callback = try await h.startAndConsent(browser)
                 let withoutCode = callback.replacing(/code=[^&]+&?/, with: "")
-                try expectErrorPage(
+                try await expectErrorPage(
                     try await browser.get(withoutCode),
                     status: .badRequest,
                     title: "Square did not send an authorization code",
@@ -115,7 +120,7 @@ struct CallbackFailureTests {
                 let callback = try await h.startAndConsent(browser, decision: "deny")
                 #expect(callback.contains("error=access_denied"))
                 let page = try await browser.get(callback)
-                try expectErrorPage(page, status: .forbidden, title: "You chose not to connect", harness: h)
+                try await expectErrorPage(page, status: .forbidden, title: "You chose not to connect", harness: h)
                 #expect(page.html.contains("Nothing was shared with us"))
             }
         }
@@ -127,7 +132,7 @@ struct CallbackFailureTests {
                 let callback = try await h.startAndConsent(browser)
                 let state = try #require(callback.firstMatch(of: /state=([^&]+)/)?.output.1)
                 let page = try await browser.get("/oauth/callback?error=%3Cscript%3Ealert(1)%3C%2Fscript%3E&state=\(state)")
-                try expectErrorPage(page, status: .badGateway, title: "Square could not complete the authorization", harness: h)
+                try await expectErrorPage(page, status: .badGateway, title: "Square could not complete the authorization", harness: h)
                 #expect(!page.html.contains("<script>"))
                 #expect(page.html.contains("&lt;script&gt;"))
             }
@@ -152,11 +157,11 @@ struct CallbackFailureTests {
             try await h.withService { browser in
                 let callback = try await h.startAndConsent(browser)
                 h.emulator.inject(fault)
-                try expectErrorPage(try await browser.get(callback), status: status, title: title, harness: h)
+                try await expectErrorPage(try await browser.get(callback), status: status, title: title, harness: h)
                 let state = String(try #require(callback.firstMatch(of: /state=([^&]+)/)?.output.1))
-                let authorization = try #require(try h.database().authorization(stateHash: sha256Hex(state)))
-                #expect(authorization.outcome == "exchange_failed")
-                #expect(try h.database().auditEvents().map(\.action).last == "authorization.failed")
+                let authorization = try #require(try await h.database().authorization(stateHash: sha256Hex(state)))
+                #expect(authorization.outcome?.rawValue == "exchange_failed")
+                #expect(try await h.database().auditEvents().map(\.action.rawValue).last == "authorization.failed")
                 // Try again works straight away.
                 #expect(try await h.connect(browser).status == .seeOther)
             }
@@ -168,7 +173,12 @@ struct CallbackFailureTests {
             try await h.withService { browser in
                 let callback = try await h.startAndConsent(browser)
                 h.emulator.advanceClock(by: 6 * 60)
-                try expectErrorPage(try await browser.get(callback), status: .badRequest, title: "Square rejected the authorization", harness: h)
+                try await expectErrorPage(
+                    try await browser.get(callback),
+                    status: .badRequest,
+                    title: "Square rejected the authorization",
+                    harness: h
+                )
             }
         }
     }
@@ -177,7 +187,7 @@ struct CallbackFailureTests {
         try await H.run { h in
             try await h.withService { browser in
                 let long = String(repeating: "a", count: 5000)
-                try expectErrorPage(
+                try await expectErrorPage(
                     try await browser.get("/oauth/callback?state=\(long)&code=x"),
                     status: .badRequest,
                     title: "That link is not a complete Square answer",
@@ -201,7 +211,7 @@ struct CallbackFailureTests {
                 let cookieless = Browser(client: browser.client)
                 let token = try #require(browser.cookies["so_csrf"])
                 #expect(try await cookieless.post("/oauth/start", form: ["csrf_token": token]).status == .forbidden)
-                #expect(try h.database().counts().authorizations == 0)
+                #expect(try await h.database().counts().authorizations == 0)
             }
         }
     }

@@ -41,7 +41,7 @@ struct KeyRotationTests {
     /// Every sealed value in the database opened through `TokenVault` with `keys`: "what owner" → plaintext.
     static func openAll(_ h: H, keys: String) throws -> [String: String] {
         let vault = TokenVault(keyRing: try KeyRing(parsing: keys))
-        return try h.database().reader.read { db in
+        return try h.rawDatabase().read { db in
             var opened: [String: String] = [:]
             for connection in try ConnectionRecord.fetchAll(db) {
                 let (environment, merchant) = (connection.environment, connection.merchantId)
@@ -62,7 +62,7 @@ struct KeyRotationTests {
 
     /// How many stored sealed values name each key id, parsed straight from the rows.
     static func keyIDs(_ h: H) throws -> [String: Int] {
-        try h.database().reader.read { db in
+        try h.rawDatabase().read { db in
             let values =
                 try String.fetchAll(db, sql: "SELECT sealedAccessToken FROM connection WHERE sealedAccessToken IS NOT NULL")
                 + String.fetchAll(db, sql: "SELECT sealedRefreshToken FROM connection WHERE sealedRefreshToken IS NOT NULL")
@@ -73,7 +73,7 @@ struct KeyRotationTests {
 
     /// Every stored sealed value, exactly as stored.
     static func storedValues(_ h: H) throws -> [String] {
-        try h.database().reader.read { db in
+        try h.rawDatabase().read { db in
             try String.fetchAll(db, sql: "SELECT sealedAccessToken FROM connection WHERE sealedAccessToken IS NOT NULL")
                 + String.fetchAll(db, sql: "SELECT sealedRefreshToken FROM connection WHERE sealedRefreshToken IS NOT NULL")
                 + String.fetchAll(db, sql: "SELECT sealedCodeVerifier FROM authorization")
@@ -109,7 +109,7 @@ struct KeyRotationTests {
             #expect(try Self.keyIDs(h) == ["old": 7])
 
             try await h.withService(["onboard.encryptionKeys": "\(new),\(old)"]) { _ in
-                let report = try KeyRotation(database: h.database(), keyRing: KeyRing(parsing: "\(new),\(old)")).run()
+                let report = try await KeyRotation(store: h.database(), keyRing: KeyRing(parsing: "\(new),\(old)")).run()
                 #expect(report.columns.map(\.column) == SealedColumn.all.map(\.name))
                 #expect(report.columns.map(\.resealed) == [2, 2, 3])
                 #expect(report.columns.map(\.skipped) == [0, 0, 0])
@@ -123,7 +123,7 @@ struct KeyRotationTests {
             #expect(try Self.keyIDs(h) == ["new": 7], "no value remains under old")
             #expect(try Self.openAll(h, keys: new) == before, "the same plaintexts, now opened with the new key alone")
 
-            let again = try KeyRotation(database: h.database(), keyRing: KeyRing(parsing: "\(new),\(old)")).run()
+            let again = try await KeyRotation(store: h.database(), keyRing: KeyRing(parsing: "\(new),\(old)")).run()
             #expect(again.columns.map(\.resealed) == [0, 0, 0], "a second run re-seals nothing")
             #expect(again.columns.map(\.alreadyCurrent) == [2, 2, 3])
 
@@ -152,10 +152,10 @@ struct KeyRotationTests {
             let setup = try await Self.connectTwoAndLeaveOnePending(h, keys: old)
             let before = try Self.openAll(h, keys: old)
             let both = try KeyRing(parsing: "\(new),\(old)")
-            let rotation = KeyRotation(database: try h.database(), keyRing: both, batchSize: 1)
+            let rotation = KeyRotation(store: try h.database(), keyRing: both, batchSize: 1)
 
             // One batch of one access token: the service, on new+old, serves both kinds.
-            let first = try rotation.rotateBatch(of: try Self.column("connection.sealedAccessToken"), after: nil)
+            let first = try await rotation.rotateBatch(of: try Self.column("connection.sealedAccessToken"), after: nil)
             #expect(first.read == 1 && first.resealed == 1)
             #expect(try Self.keyIDs(h) == ["new": 1, "old": 6])
             try await h.withService(["onboard.encryptionKeys": "\(new),\(old)"]) { book in
@@ -171,7 +171,7 @@ struct KeyRotationTests {
             let after = try Self.openAll(h, keys: "\(new),\(old)")
             var lines: [String] = []
             var mixes: [[String: Int]] = []
-            let report = try rotation.run { progress in
+            let report = try await rotation.run { progress in
                 lines.append(progress.line)
                 mixes.append(try Self.keyIDs(h))
                 #expect(try Self.openAll(h, keys: "\(new),\(old)") == after, "between batches every value opens")
@@ -193,13 +193,13 @@ struct KeyRotationTests {
             let setup = try await Self.connectTwoAndLeaveOnePending(h, keys: old)
             let before = try Self.openAll(h, keys: old)
             let database = try h.database()
-            let rotation = KeyRotation(database: database, keyRing: try KeyRing(parsing: "\(new),\(old)"))
+            let rotation = KeyRotation(store: database, keyRing: try KeyRing(parsing: "\(new),\(old)"))
             let access = try Self.column("connection.sealedAccessToken")
 
             // The rotation reads the access tokens and re-seals them …
-            let read = try database.sealedValuesNeedingResealing(in: access, activeKeyID: "new", after: nil, limit: 200)
+            let read = try await database.sealedValuesNeedingResealing(in: access, activeKeyID: "new", after: nil, limit: 200)
             #expect(read.count == 2)
-            let resealings = try read.map { AppDatabase.Resealing(original: $0, resealed: try rotation.reseal($0)) }
+            let resealings = try read.map { Resealing(original: $0, resealed: try rotation.reseal($0)) }
 
             // … meanwhile the café disconnects and the bike shop connects again …
             try await h.withService(["onboard.encryptionKeys": "\(new),\(old)"]) { cafe in
@@ -210,16 +210,16 @@ struct KeyRotationTests {
             }
 
             // … so the write skips both rows instead of bringing back a revoked or replaced token.
-            let written = try database.replaceSealedValues(in: access, resealings)
+            let written = try await database.replaceSealedValues(in: access, resealings)
             #expect(written.resealed == 0 && written.skipped == 2)
-            let environment = "http://127.0.0.1:\(h.emulatorPort)"
-            #expect(try database.connection(environment: environment, merchantId: "MLSANDBOXCAFE")?.sealedAccessToken == nil)
+            let environment = "custom"
+            #expect(try await database.connection(environment: environment, merchantId: "MLSANDBOXCAFE")?.sealedAccessToken == nil)
             let now = try Self.openAll(h, keys: "\(new),\(old)")
             let bikeToken = try #require(now["access MLSANDBOXBIKE"])
             #expect(bikeToken != before["access MLSANDBOXBIKE"], "the reconnect's token stays")
             #expect(try await Self.squareAccepts(h, accessToken: bikeToken))
 
-            let report = try rotation.run()
+            let report = try await rotation.run()
             #expect(report.succeeded && report.removableKeyIDs == ["old"])
             #expect(try Self.keyIDs(h).keys.sorted() == ["new"])
             #expect(try Self.openAll(h, keys: new) == now)
@@ -231,9 +231,9 @@ struct KeyRotationTests {
             let (old, new, lost) = (try Self.key("old"), try Self.key("new"), try Self.key("lost"))
             _ = try await Self.connectTwoAndLeaveOnePending(h, keys: old)
             let database = try h.database()
-            let environment = "http://127.0.0.1:\(h.emulatorPort)"
-            let cafe = try #require(try database.connection(environment: environment, merchantId: "MLSANDBOXCAFE"))
-            let bike = try #require(try database.connection(environment: environment, merchantId: "MLSANDBOXBIKE"))
+            let environment = "custom"
+            let cafe = try #require(try await database.connection(environment: environment, merchantId: "MLSANDBOXCAFE"))
+            let bike = try #require(try await database.connection(environment: environment, merchantId: "MLSANDBOXBIKE"))
             // The café's token sealed under a key nobody configured any more; the bike shop's refresh token with one byte changed.
             let orphan = try TokenVault(keyRing: KeyRing(parsing: lost)).sealAccessToken(
                 .init("EAAA-orphan"),
@@ -244,12 +244,12 @@ struct KeyRotationTests {
             var characters = Array(refresh)
             characters[characters.count - 10] = characters[characters.count - 10] == "A" ? "B" : "A"
             let tampered = String(characters)
-            try await database.writer.write { db in
+            try await h.rawDatabase().write { db in
                 try db.execute(sql: "UPDATE connection SET sealedAccessToken = ? WHERE id = ?", arguments: [orphan, cafe.id])
                 try db.execute(sql: "UPDATE connection SET sealedRefreshToken = ? WHERE id = ?", arguments: [tampered, bike.id])
             }
 
-            let report = try KeyRotation(database: database, keyRing: KeyRing(parsing: "\(new),\(old)")).run()
+            let report = try await KeyRotation(store: database, keyRing: KeyRing(parsing: "\(new),\(old)")).run()
             #expect(!report.succeeded)
             #expect(
                 report.unreadable.map(\.description) == [
@@ -261,9 +261,9 @@ struct KeyRotationTests {
             #expect(report.removableKeyIDs.isEmpty)
             #expect(report.summary.contains("remaining under old key ids: lost (not configured): 1, old: 1"))
             #expect(!report.summary.contains { $0.contains("you can now remove") })
-            let after = try #require(try database.connection(environment: environment, merchantId: "MLSANDBOXCAFE"))
+            let after = try #require(try await database.connection(environment: environment, merchantId: "MLSANDBOXCAFE"))
             #expect(after.sealedAccessToken == orphan)
-            #expect(try database.connection(environment: environment, merchantId: "MLSANDBOXBIKE")?.sealedRefreshToken == tampered)
+            #expect(try await database.connection(environment: environment, merchantId: "MLSANDBOXBIKE")?.sealedRefreshToken == tampered)
             let printed = report.summary.joined(separator: "\n")
             for value in try Self.storedValues(h) + [refresh] { #expect(!printed.contains(value)) }
             #expect(!printed.contains("EAAA") && !printed.contains("EQAA"))
@@ -274,10 +274,10 @@ struct KeyRotationTests {
         try await H.run { h in
             let (old, new) = (try Self.key("old"), try Self.key("new"))
             _ = try await Self.connectTwoAndLeaveOnePending(h, keys: old)
-            let rotation = KeyRotation(database: try h.database(), keyRing: try KeyRing(parsing: "\(new),\(old)"), batchSize: 1)
-            _ = try rotation.rotateBatch(of: try Self.column("authorization.sealedCodeVerifier"), after: nil)
+            let rotation = KeyRotation(store: try h.database(), keyRing: try KeyRing(parsing: "\(new),\(old)"), batchSize: 1)
+            _ = try await rotation.rotateBatch(of: try Self.column("authorization.sealedCodeVerifier"), after: nil)
 
-            let census = try rotation.census()
+            let census = try await rotation.census()
             #expect(census.columns.map(\.column) == SealedColumn.all.map(\.name))
             #expect(census.columns.map { $0.counts.map(\.keyID) } == [["old"], ["old"], ["new", "old"]])
             #expect(census.columns.map { $0.counts.map(\.count) } == [[2], [2], [1, 2]])
@@ -291,8 +291,8 @@ struct KeyRotationTests {
                     "run 'square-onboard keys rotate' to move them onto 'new'",
                 ]
             )
-            _ = try rotation.run()
-            let done = try rotation.census()
+            _ = try await rotation.run()
+            let done = try await rotation.census()
             #expect(done.lines.suffix(2) == ["nothing remains under an old key id", "you can remove key(s) old from onboard.encryptionKeys"])
         }
     }

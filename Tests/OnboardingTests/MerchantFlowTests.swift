@@ -69,7 +69,7 @@ struct MerchantFlowTests {
                 #expect(state.count == 43, "256 bits of state")
                 #expect(browser.cookies["so_bind"] != nil)
 
-                let stored = try #require(try h.database().authorization(stateHash: sha256Hex(state)))
+                let stored = try #require(try await h.database().authorization(stateHash: sha256Hex(state)))
                 #expect(stored.sealedCodeVerifier.hasPrefix("sb1.t1."))
                 #expect(stored.consumedAt == nil)
                 #expect(abs(stored.expiresAt.timeIntervalSince(stored.createdAt) - 600) < 1)
@@ -96,10 +96,10 @@ struct MerchantFlowTests {
                 #expect(result.html.contains(#"<button id="disconnect""#))
 
                 let connection = try #require(
-                    try h.database().connection(environment: "http://127.0.0.1:\(h.emulatorPort)", merchantId: "MLSANDBOXCAFE")
+                    try await h.database().connection(environment: "custom", merchantId: "MLSANDBOXCAFE")
                 )
-                #expect(connection.status == "active")
-                #expect(connection.flow == "pkce")
+                #expect(connection.status == .active)
+                #expect(connection.flow == .pkce)
                 #expect(connection.scopes == "MERCHANT_PROFILE_READ PAYMENTS_READ ORDERS_WRITE")
                 #expect(connection.lastCheckedAt != nil, "granted scopes were confirmed with RetrieveTokenStatus")
                 #expect(connection.refreshTokenExpiresAt != nil)
@@ -117,12 +117,12 @@ struct MerchantFlowTests {
                 #expect(after.html.contains(#"id="connect-again""#))
 
                 let revoked = try #require(
-                    try h.database().connection(environment: "http://127.0.0.1:\(h.emulatorPort)", merchantId: "MLSANDBOXCAFE")
+                    try await h.database().connection(environment: "custom", merchantId: "MLSANDBOXCAFE")
                 )
-                #expect(revoked.status == "revoked")
+                #expect(revoked.status == .revoked)
                 #expect(revoked.revokedBy == "merchant")
                 #expect(revoked.sealedAccessToken == nil && revoked.sealedRefreshToken == nil)
-                let actions = try h.database().auditEvents().map(\.action)
+                let actions = try await h.database().auditEvents().map(\.action.rawValue)
                 #expect(actions == ["authorization.started", "connection.connected", "connection.revoked"])
             }
         }
@@ -133,9 +133,9 @@ struct MerchantFlowTests {
             try await h.withService(["square.flow": "code"]) { browser in
                 #expect(try await h.connect(browser).status == .seeOther)
                 let connection = try #require(
-                    try h.database().connection(environment: "http://127.0.0.1:\(h.emulatorPort)", merchantId: "MLSANDBOXCAFE")
+                    try await h.database().connection(environment: "custom", merchantId: "MLSANDBOXCAFE")
                 )
-                #expect(connection.flow == "code")
+                #expect(connection.flow == .code)
                 #expect(connection.refreshTokenExpiresAt == nil, "code-flow refresh tokens do not expire")
             }
         }
@@ -150,7 +150,7 @@ struct MerchantFlowTests {
                 _ = try await h.connect(browser)
                 let page = try await browser.get("/connection")
                 #expect(page.html.contains("Connected"))
-                #expect(try h.database().counts().connections == 1)
+                #expect(try await h.database().counts().connections == 1)
             }
         }
     }

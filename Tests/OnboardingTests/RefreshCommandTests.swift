@@ -22,8 +22,8 @@ struct RefreshCommandTests {
             harness.advanceTime(days: 8)
             harness.emulator.inject(.status(400, path: "/oauth2/token"))
             let (output, progress) = (LogCollector(), LogCollector())
-            let report = try await RefreshCommand.run(
-                services: try harness.services(),
+            let report = try await await RefreshCommand.run(
+                services: try await harness.services(),
                 merchantId: nil,
                 output: output.append,
                 progress: progress.append
@@ -43,8 +43,8 @@ struct RefreshCommandTests {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
             let output = LogCollector()
-            let services = try harness.services()
-            let report = try await RefreshCommand.run(
+            let services = try await harness.services()
+            let report = try await await RefreshCommand.run(
                 services: services,
                 merchantId: "MLSANDBOXCAFE",
                 output: output.append,

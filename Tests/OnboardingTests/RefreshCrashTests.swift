@@ -12,53 +12,53 @@ struct RefreshCrashTests {
     @Test func pkceKilledAfterSquareAnsweredLeavesTheRowWholeAndEndsInNeedsReauthWithTheReason() async throws {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
-            let before = try harness.stored("MLSANDBOXCAFE")
-            let tokensBefore = try harness.tokens("MLSANDBOXCAFE")
+            let before = try await harness.stored("MLSANDBOXCAFE")
+            let tokensBefore = try await harness.tokens("MLSANDBOXCAFE")
 
             try await killRefreshAfterSquareProcessedIt(harness)
 
-            let after = try harness.stored("MLSANDBOXCAFE")
+            let after = try await harness.stored("MLSANDBOXCAFE")
             #expect(after.sealedAccessToken == before.sealedAccessToken, "old values, not half of the new ones")
             #expect(after.sealedRefreshToken == before.sealedRefreshToken)
             #expect(after.expiresAt == before.expiresAt)
-            #expect(after.status == "active")
-            #expect(try harness.tokens("MLSANDBOXCAFE") == tokensBefore, "every sealed value still opens")
+            #expect(after.status == .active)
+            #expect(try await harness.tokens("MLSANDBOXCAFE") == tokensBefore, "every sealed value still opens")
             let lease = try #require(after.refreshLeaseUntil, "the dead worker's lease is still on the row")
 
-            let services = try harness.services()
+            let services = try await harness.services()
             #expect(
-                await services.refresher.refresh(connectionId: after.id!, actor: "admin:test", force: true) == .busy,
+                await services.refresher.refresh(connectionId: after.id!, actor: .admin("test"), force: true) == .busy,
                 "nobody refreshes while the lease holds"
             )
             harness.advanceTime(seconds: lease.timeIntervalSince(harness.clock.appClock.now()) + 1)
-            let report = try await services.refresher.runPass(merchantId: "MLSANDBOXCAFE")
+            let report = try await await services.refresher.runPass(merchantId: "MLSANDBOXCAFE")
             guard case .needsReauth(let reason) = report.results.first?.outcome else {
                 Issue.record("expected needs_reauth, got \(report.results)")
                 return
             }
             #expect(reason.contains("earlier refresh attempt did not finish"), "the reason says what happened: \(reason)")
-            let final = try harness.stored("MLSANDBOXCAFE")
-            #expect(final.status == "needs_reauth")
+            let final = try await harness.stored("MLSANDBOXCAFE")
+            #expect(final.status == .needsReauth)
             #expect(final.lastError == reason)
-            #expect(try harness.database().auditEvents().contains { $0.action == "token.needs_reauth" })
+            #expect(try await harness.database().auditEvents().contains { $0.action.rawValue == "token.needs_reauth" })
         }
     }
 
     @Test func codeFlowKilledAfterSquareAnsweredIsRefreshedByTheNextPass() async throws {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"], ["square.flow": "code"])
-            let before = try harness.tokens("MLSANDBOXCAFE")
+            let before = try await harness.tokens("MLSANDBOXCAFE")
             try await killRefreshAfterSquareProcessedIt(harness, flow: "code")
-            #expect(try harness.tokens("MLSANDBOXCAFE") == before)
+            #expect(try await harness.tokens("MLSANDBOXCAFE") == before)
 
-            let services = try harness.services(["square.flow": "code"])
-            let lease = try #require(try harness.stored("MLSANDBOXCAFE").refreshLeaseUntil)
+            let services = try await harness.services(["square.flow": "code"])
+            let lease = try #require(try await harness.stored("MLSANDBOXCAFE").refreshLeaseUntil)
             harness.advanceTime(seconds: lease.timeIntervalSince(harness.clock.appClock.now()) + 1)
             #expect(try await services.refresher.runPass(merchantId: "MLSANDBOXCAFE").refreshed == 1)
-            let after = try harness.tokens("MLSANDBOXCAFE")
+            let after = try await harness.tokens("MLSANDBOXCAFE")
             #expect(after.refresh == before.refresh)
             #expect(after.access != before.access)
-            #expect(try harness.stored("MLSANDBOXCAFE").status == "active")
+            #expect(try await harness.stored("MLSANDBOXCAFE").status == .active)
         }
     }
 

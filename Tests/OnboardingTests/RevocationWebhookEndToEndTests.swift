@@ -26,11 +26,11 @@ struct RevocationWebhookEndToEndTests {
                 #expect(deliveries.first?.lastStatus == 200)
                 #expect(deliveries.first?.attempts == 1)
             }
-            let cafe = try harness.stored("MLSANDBOXCAFE")
-            #expect(cafe.status == "revoked")
+            let cafe = try await harness.stored("MLSANDBOXCAFE")
+            #expect(cafe.status == .revoked)
             #expect(cafe.revokedBy == "merchant")
             #expect(cafe.sealedRefreshToken == nil)
-            #expect(try harness.stored("MLSANDBOXBIKE").status == "active")
+            #expect(try await harness.stored("MLSANDBOXBIKE").status == .active)
         }
     }
 
@@ -50,7 +50,7 @@ struct RevocationWebhookEndToEndTests {
                 #expect(deliveries.first?.lastStatus == 401)
                 #expect(deliveries.first?.attempts == EmulatorWebhookSubscription.maxAttempts)
             }
-            #expect(try harness.stored("MLSANDBOXCAFE").status == "active", "a wrongly signed event changes nothing")
+            #expect(try await harness.stored("MLSANDBOXCAFE").status == .active, "a wrongly signed event changes nothing")
         }
     }
 }
@@ -58,7 +58,7 @@ struct RevocationWebhookEndToEndTests {
 extension ServiceHarness {
     /// Runs the service on the real port `overrides["http.port"]` names, runs `body`, then shuts it down gracefully.
     func runLive(_ overrides: [String: String], _ body: @Sendable () async throws -> Void) async throws {
-        let services = try services(overrides)
+        let services = try await services(overrides)
         let (listening, ready) = AsyncStream.makeStream(of: Int.self)
         let app = try await buildApplication(services: services) { port in ready.yield(port) }
         let group = ServiceGroup(configuration: .init(services: [app], logger: services.logger))

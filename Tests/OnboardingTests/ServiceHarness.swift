@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -115,10 +116,20 @@ struct ServiceHarness: Sendable {
         return try await browser.get(callback)
     }
 
-    /// The database as a second process would see it.
+    /// The store as a second process would see it.
     func database() throws -> AppDatabase {
-        try AppDatabase.open(path: (dataDirectory as NSString).appendingPathComponent("square-onboard.sqlite"))
+        try AppDatabase.open(path: databasePath)
     }
+
+    /// The SQLite file itself, for reading or changing rows the way an operator or an attacker with the file could.
+    func rawDatabase() throws -> DatabaseQueue {
+        try DatabaseQueue(path: databasePath)
+    }
+
+    var databasePath: String { (dataDirectory as NSString).appendingPathComponent("square-onboard.sqlite") }
+
+    /// The stable environment name the harness's configuration stores connections under.
+    static let environment = "custom"
 }
 
 /// A browser: keeps cookies between requests and submits forms.

@@ -46,17 +46,17 @@ struct SquareWebhookTests {
                 let answer = try await Self.deliver(body, signature: Self.sign(body), to: browser)
                 #expect(answer.status == .ok)
                 #expect(String(buffer: answer.body) == #"{"result":"revoked"}"#)
-                let again = try await Self.deliver(body, signature: Self.sign(body), to: browser)
+                let again = try await await Self.deliver(body, signature: Self.sign(body), to: browser)
                 #expect(String(buffer: again.body) == #"{"result":"duplicate"}"#, "Square's retry is acknowledged, not acted on")
             }
-            let cafe = try harness.stored("MLSANDBOXCAFE")
-            #expect(cafe.status == "revoked")
+            let cafe = try await harness.stored("MLSANDBOXCAFE")
+            #expect(cafe.status == .revoked)
             #expect(cafe.revokedBy == "merchant")
             #expect(cafe.sealedAccessToken == nil && cafe.sealedRefreshToken == nil)
-            #expect(try harness.stored("MLSANDBOXBIKE").status == "active", "other merchants are untouched")
-            let audits = try harness.database().auditEvents().filter { $0.action == "connection.revoked" }
+            #expect(try await harness.stored("MLSANDBOXBIKE").status == .active, "other merchants are untouched")
+            let audits = try await harness.database().auditEvents().filter { $0.action.rawValue == "connection.revoked" }
             #expect(audits.count == 1)
-            #expect(audits.first?.actor == "square")
+            #expect(audits.first?.actor == .square)
         }
     }
 
@@ -69,7 +69,7 @@ struct SquareWebhookTests {
                 let answer = try await Self.deliver(body, signature: Self.sign(body), to: browser)
                 #expect(answer.status == .ok)
             }
-            #expect(try harness.stored("MLSANDBOXCAFE").revokedBy == expected)
+            #expect(try await harness.stored("MLSANDBOXCAFE").revokedBy == expected)
         }
     }
 
@@ -77,7 +77,7 @@ struct SquareWebhookTests {
     func aForgedWebhookChangesNothing(forgery: String) async throws {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
-            let before = try harness.stored("MLSANDBOXCAFE")
+            let before = try await harness.stored("MLSANDBOXCAFE")
             try await harness.withService(Self.settings) { browser in
                 let body = Self.revocation()
                 let (sent, signature): (String, String?) =
@@ -92,10 +92,10 @@ struct SquareWebhookTests {
                 #expect(answer.status == .unauthorized)
                 #expect(String(buffer: answer.body).contains("invalid_signature"))
             }
-            let after = try harness.stored("MLSANDBOXCAFE")
-            #expect(after.status == "active")
+            let after = try await harness.stored("MLSANDBOXCAFE")
+            #expect(after.status == .active)
             #expect(after.sealedRefreshToken == before.sealedRefreshToken)
-            #expect(try harness.database().auditEvents().allSatisfy { $0.action != "connection.revoked" })
+            #expect(try await harness.database().auditEvents().allSatisfy { $0.action.rawValue != "connection.revoked" })
         }
     }
 
@@ -121,7 +121,7 @@ struct SquareWebhookTests {
                 let strangerAnswer = try await Self.deliver(stranger, signature: Self.sign(stranger), to: browser)
                 #expect(String(buffer: strangerAnswer.body) == #"{"result":"no_change"}"#)
             }
-            #expect(try harness.stored("MLSANDBOXCAFE").status == "active")
+            #expect(try await harness.stored("MLSANDBOXCAFE").status == .active)
         }
     }
 

@@ -43,8 +43,8 @@ struct StorageAndStartupTests {
                 _ = try await browser.get(callback)
                 let ring = try KeyRing(parsing: h.keys)
                 let vault = TokenVault(keyRing: ring)
-                let environment = "http://127.0.0.1:\(h.emulatorPort)"
-                let connection = try #require(try h.database().connection(environment: environment, merchantId: "MLSANDBOXCAFE"))
+                let environment = "custom"
+                let connection = try #require(try await h.database().connection(environment: environment, merchantId: "MLSANDBOXCAFE"))
                 let access = try vault.openAccessToken(
                     try #require(connection.sealedAccessToken),
                     environment: environment,
@@ -55,7 +55,7 @@ struct StorageAndStartupTests {
                     environment: environment,
                     merchantId: "MLSANDBOXCAFE"
                 )
-                let authorization = try #require(try h.database().authorization(stateHash: sha256Hex(state)))
+                let authorization = try #require(try await h.database().authorization(stateHash: sha256Hex(state)))
                 let verifier = try vault.openCodeVerifier(authorization.sealedCodeVerifier, stateHash: authorization.stateHash)
                 #expect(access.value.hasPrefix("EAAA") && refresh.value.hasPrefix("EQAA"))
                 secrets.withLock { $0 = [access.value, refresh.value, code, state, verifier.value, ServiceHarness.clientSecret] }

@@ -8,9 +8,9 @@ import Testing
 
 extension ServiceHarness {
     /// The service's parts on the harness's database, as a second worker or the CLI would build them.
-    func services(_ overrides: [String: String] = [:]) throws -> AppServices {
+    func services(_ overrides: [String: String] = [:]) async throws -> AppServices {
         let logger = Logger(label: "token-life") { _ in CollectingLogHandler(collector: logs) }
-        return try AppServices(configuration: configuration(overrides), clock: clock.appClock, logger: logger)
+        return try await AppServices.open(configuration: configuration(overrides), clock: clock.appClock, logger: logger)
     }
 
     /// Moves our clock and Square's together.
@@ -31,13 +31,13 @@ extension ServiceHarness {
     }
 
     /// The stored connection for a merchant, read fresh.
-    func stored(_ merchantId: String) throws -> ConnectionRecord {
-        try #require(try database().connection(environment: "http://127.0.0.1:\(emulatorPort)", merchantId: merchantId))
+    func stored(_ merchantId: String) async throws -> ConnectionRecord {
+        try #require(try await database().connection(environment: "custom", merchantId: merchantId))
     }
 
     /// The plaintext tokens of a stored connection.
-    func tokens(_ merchantId: String) throws -> (access: String?, refresh: String?) {
-        let connection = try stored(merchantId)
+    func tokens(_ merchantId: String) async throws -> (access: String?, refresh: String?) {
+        let connection = try await stored(merchantId)
         let vault = TokenVault(keyRing: try KeyRing(parsing: keys))
         return (
             try connection.sealedAccessToken.map {

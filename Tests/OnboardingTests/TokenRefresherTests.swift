@@ -13,27 +13,29 @@ struct TokenRefresherTests {
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
             harness.advanceTime(days: 4)
             try await harness.connectMerchants(["MLSANDBOXBIKE"])
-            let services = try harness.services()
+            let services = try await harness.services()
 
             let early = try await services.refresher.runPass()
             #expect(early.chosen == 0, "nothing is due 4 days after connecting")
 
             harness.advanceTime(days: 4)
-            let (cafeBefore, bikeBefore) = (try harness.tokens("MLSANDBOXCAFE"), try harness.tokens("MLSANDBOXBIKE"))
+            let (cafeBefore, bikeBefore) = (try await harness.tokens("MLSANDBOXCAFE"), try await harness.tokens("MLSANDBOXBIKE"))
             let callsBefore = harness.tokenCalls
-            let report = try await services.refresher.runPass()
+            let report = try await await services.refresher.runPass()
             #expect(report.results.map(\.merchantId) == ["MLSANDBOXCAFE"], "only the 8-day-old token is due")
             #expect(report.refreshed == 1)
             #expect(harness.tokenCalls == callsBefore + 1)
 
-            let cafe = try harness.stored("MLSANDBOXCAFE")
-            #expect(cafe.status == "active")
+            let cafe = try await harness.stored("MLSANDBOXCAFE")
+            #expect(cafe.status == .active)
             #expect(cafe.lastRefreshedAt.map { abs($0.timeIntervalSince(harness.clock.appClock.now())) < 5 } == true)
-            let cafeAfter = try harness.tokens("MLSANDBOXCAFE")
+            let cafeAfter = try await harness.tokens("MLSANDBOXCAFE")
             #expect(cafeAfter.access != cafeBefore.access)
             #expect(await harness.squareAccepts(accessToken: try #require(cafeAfter.access)))
-            #expect(try harness.tokens("MLSANDBOXBIKE") == bikeBefore, "the 4-day-old connection is untouched")
-            #expect(try harness.database().auditEvents().contains { $0.action == "token.refreshed" && $0.merchantId == "MLSANDBOXCAFE" })
+            #expect(try await harness.tokens("MLSANDBOXBIKE") == bikeBefore, "the 4-day-old connection is untouched")
+            #expect(
+                try await harness.database().auditEvents().contains { $0.action.rawValue == "token.refreshed" && $0.merchantId == "MLSANDBOXCAFE" }
+            )
         }
     }
 
@@ -41,7 +43,7 @@ struct TokenRefresherTests {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
             // Refresh age of 25 days, margin of 72 hours: at day 27.5 only the margin makes it due.
-            let services = try harness.services(["refresh.ageHours": "\(25 * 24)"])
+            let services = try await harness.services(["refresh.ageHours": "\(25 * 24)"])
             harness.advanceTime(days: 24)
             #expect(try await services.refresher.runPass().chosen == 0)
             harness.advanceTime(days: 3.5)
@@ -52,18 +54,18 @@ struct TokenRefresherTests {
     @Test func pkceUsesTheRotatedRefreshTokenNextTime() async throws {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
-            let services = try harness.services()
-            let first = try harness.tokens("MLSANDBOXCAFE")
+            let services = try await harness.services()
+            let first = try await harness.tokens("MLSANDBOXCAFE")
 
             harness.advanceTime(days: 8)
             #expect(try await services.refresher.runPass().refreshed == 1)
-            let second = try harness.tokens("MLSANDBOXCAFE")
+            let second = try await harness.tokens("MLSANDBOXCAFE")
             #expect(second.refresh != first.refresh, "PKCE returns a new single-use refresh token, and we keep it")
-            #expect(try harness.stored("MLSANDBOXCAFE").refreshTokenExpiresAt != nil)
+            #expect(try await harness.stored("MLSANDBOXCAFE").refreshTokenExpiresAt != nil)
 
             harness.advanceTime(days: 8)
             #expect(try await services.refresher.runPass().refreshed == 1, "the stored (rotated) token works")
-            #expect(try harness.tokens("MLSANDBOXCAFE").refresh != second.refresh)
+            #expect(try await harness.tokens("MLSANDBOXCAFE").refresh != second.refresh)
 
             // The first token was spent: Square refuses it, so using it would have ended the connection.
             let spentToken = Secret(try #require(first.refresh))
@@ -76,11 +78,11 @@ struct TokenRefresherTests {
     @Test func codeFlowKeepsItsRefreshToken() async throws {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"], ["square.flow": "code"])
-            let services = try harness.services(["square.flow": "code"])
-            let before = try harness.tokens("MLSANDBOXCAFE")
+            let services = try await harness.services(["square.flow": "code"])
+            let before = try await harness.tokens("MLSANDBOXCAFE")
             harness.advanceTime(days: 8)
             #expect(try await services.refresher.runPass().refreshed == 1)
-            let after = try harness.tokens("MLSANDBOXCAFE")
+            let after = try await harness.tokens("MLSANDBOXCAFE")
             #expect(after.refresh == before.refresh)
             #expect(after.access != before.access)
         }
@@ -89,12 +91,12 @@ struct TokenRefresherTests {
     @Test func twoConcurrentRefreshesInOneProcessMakeOneSquareCall() async throws {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
-            let services = try harness.services()
-            let id = try #require(try harness.stored("MLSANDBOXCAFE").id)
+            let services = try await harness.services()
+            let id = try #require(try await harness.stored("MLSANDBOXCAFE").id)
             harness.emulator.inject(.latency(milliseconds: 400, path: "/oauth2/token"))
             let callsBefore = harness.tokenCalls
-            async let admin = services.refresher.refresh(connectionId: id, actor: "admin:alice", force: true)
-            async let partner = services.refresher.refresh(connectionId: id, actor: "partner:acme", force: true)
+            async let admin = services.refresher.refresh(connectionId: id, actor: .admin("alice"), force: true)
+            async let partner = services.refresher.refresh(connectionId: id, actor: .partner("acme"), force: true)
             let outcomes = await [admin, partner]
             #expect(harness.tokenCalls == callsBefore + 1, "exactly one call to Square")
             for outcome in outcomes {
@@ -109,7 +111,7 @@ struct TokenRefresherTests {
     @Test func twoWorkersSharingTheDatabaseMakeOneSquareCall() async throws {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
-            let (one, two) = (try harness.services(), try harness.services())
+            let (one, two) = (try await harness.services(), try await harness.services())
             harness.advanceTime(days: 8)
             harness.emulator.inject(.latency(milliseconds: 400, path: "/oauth2/token"))
             let callsBefore = harness.tokenCalls
@@ -118,14 +120,14 @@ struct TokenRefresherTests {
             let reports = try await [first, second]
             #expect(harness.tokenCalls == callsBefore + 1, "the row lease keeps the second worker out")
             #expect(reports.map(\.refreshed).reduce(0, +) == 1)
-            #expect(try harness.stored("MLSANDBOXCAFE").refreshLeaseUntil == nil, "the lease is released")
+            #expect(try await harness.stored("MLSANDBOXCAFE").refreshLeaseUntil == nil, "the lease is released")
         }
     }
 
     @Test func aRejectedRefreshTokenMarksNeedsReauthWithTheReason() async throws {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE", "MLSANDBOXBIKE"])
-            let services = try harness.services()
+            let services = try await harness.services()
             #expect(harness.emulator.revokeAsMerchant(merchantId: "MLSANDBOXCAFE"))
             let cafe = try await services.refresher.runPass(merchantId: "MLSANDBOXCAFE")
             harness.emulator.inject(.status(400, path: "/oauth2/token"))
@@ -133,14 +135,14 @@ struct TokenRefresherTests {
             #expect(cafe.needsReauth == 1 && bike.needsReauth == 1, "a revoked grant and a 400 both end in re-authorization")
             harness.advanceTime(days: 8)
             for merchant in ["MLSANDBOXCAFE", "MLSANDBOXBIKE"] {
-                let connection = try harness.stored(merchant)
-                #expect(connection.status == "needs_reauth")
+                let connection = try await harness.stored(merchant)
+                #expect(connection.status == .needsReauth)
                 #expect(connection.lastError?.contains("the merchant must connect again") == true)
                 #expect(connection.sealedRefreshToken != nil, "nothing is thrown away")
             }
-            #expect(try harness.stored("MLSANDBOXCAFE").lastError?.contains("HTTP 401") == true)
-            #expect(try harness.stored("MLSANDBOXBIKE").lastError?.contains("HTTP 400") == true)
-            let audits = try harness.database().auditEvents().filter { $0.action == "token.needs_reauth" }
+            #expect(try await harness.stored("MLSANDBOXCAFE").lastError?.contains("HTTP 401") == true)
+            #expect(try await harness.stored("MLSANDBOXBIKE").lastError?.contains("HTTP 400") == true)
+            let audits = try await harness.database().auditEvents().filter { $0.action.rawValue == "token.needs_reauth" }
             #expect(Set(audits.compactMap(\.merchantId)) == ["MLSANDBOXCAFE", "MLSANDBOXBIKE"])
             #expect(try await services.refresher.runPass().chosen == 0, "needs_reauth connections are left alone")
         }
@@ -150,13 +152,13 @@ struct TokenRefresherTests {
     func aTransientFailureIsRetriedWithBackoff(status: Int) async throws {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
-            let services = try harness.services()
+            let services = try await harness.services()
             harness.advanceTime(days: 8)
             harness.emulator.inject(.status(status, path: "/oauth2/token"))
             let failed = try await services.refresher.runPass()
             #expect(failed.retryLater == 1)
-            var connection = try harness.stored("MLSANDBOXCAFE")
-            #expect(connection.status == "active")
+            var connection = try await harness.stored("MLSANDBOXCAFE")
+            #expect(connection.status == .active)
             #expect(connection.refreshFailureCount == 1)
             #expect(connection.lastError?.contains("HTTP \(status)") == true)
             let retryAt = try #require(connection.nextRefreshAt)
@@ -166,7 +168,7 @@ struct TokenRefresherTests {
             #expect(try await services.refresher.runPass().chosen == 0, "not before the backoff is over")
             harness.advanceTime(seconds: 75)
             #expect(try await services.refresher.runPass().refreshed == 1)
-            connection = try harness.stored("MLSANDBOXCAFE")
+            connection = try await harness.stored("MLSANDBOXCAFE")
             #expect(connection.refreshFailureCount == 0)
             #expect(connection.lastError == nil)
         }
@@ -192,8 +194,8 @@ struct TokenRefresherTests {
             refreshTokenExpiresAt: now.addingTimeInterval(45 * 86_400),
             scopes: "",
             shortLived: false,
-            flow: "pkce",
-            status: "active",
+            flow: .pkce,
+            status: .active,
             connectedAt: now.addingTimeInterval(-86_400),
             refreshFailureCount: 0,
             updatedAt: now

@@ -11,17 +11,17 @@ struct TokenStatusTests {
     @Test func aValidTokenIsRecordedAsChecked() async throws {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
-            let services = try harness.services()
-            let id = try #require(try harness.stored("MLSANDBOXCAFE").id)
+            let services = try await harness.services()
+            let id = try #require(try await harness.stored("MLSANDBOXCAFE").id)
             harness.advanceTime(seconds: 60)
-            let outcome = await services.checker.check(connectionId: id, actor: "admin:alice")
+            let outcome = await services.checker.check(connectionId: id, actor: .admin("alice"))
             guard case .valid(let scopes, let expiresAt) = outcome else {
                 Issue.record("expected valid, got \(outcome)")
                 return
             }
             #expect(scopes == ["MERCHANT_PROFILE_READ", "PAYMENTS_READ", "ORDERS_WRITE"])
             #expect(expiresAt != nil)
-            let checkedAt = try #require(try harness.stored("MLSANDBOXCAFE").lastCheckedAt)
+            let checkedAt = try #require(try await harness.stored("MLSANDBOXCAFE").lastCheckedAt)
             #expect(abs(checkedAt.timeIntervalSince(harness.clock.appClock.now())) < 5)
         }
     }
@@ -30,15 +30,15 @@ struct TokenStatusTests {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
             // A refresh age longer than the token's life, so only the status check can notice.
-            let services = try harness.services(["refresh.ageHours": "\(29 * 24)", "refresh.marginHours": "1"])
-            let id = try #require(try harness.stored("MLSANDBOXCAFE").id)
+            let services = try await harness.services(["refresh.ageHours": "\(29 * 24)", "refresh.marginHours": "1"])
+            let id = try #require(try await harness.stored("MLSANDBOXCAFE").id)
             harness.advanceTime(days: 30.5)
-            #expect(await services.checker.check(connectionId: id, actor: "system") == .expired)
-            #expect(try harness.stored("MLSANDBOXCAFE").status == "expired")
+            #expect(await services.checker.check(connectionId: id, actor: .system) == .expired)
+            #expect(try await harness.stored("MLSANDBOXCAFE").status == .expired)
 
             #expect(try await services.refresher.runPass().refreshed == 1)
-            #expect(try harness.stored("MLSANDBOXCAFE").status == "active")
-            let outcome = await services.checker.check(connectionId: id, actor: "system")
+            #expect(try await harness.stored("MLSANDBOXCAFE").status == .active)
+            let outcome = await services.checker.check(connectionId: id, actor: .system)
             guard case .valid = outcome else {
                 Issue.record("the renewed token works, got \(outcome)")
                 return
@@ -49,12 +49,12 @@ struct TokenStatusTests {
     @Test func aTokenRevokedAtSquareIsMarkedRevoked() async throws {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
-            let services = try harness.services()
-            let id = try #require(try harness.stored("MLSANDBOXCAFE").id)
+            let services = try await harness.services()
+            let id = try #require(try await harness.stored("MLSANDBOXCAFE").id)
             #expect(harness.emulator.revokeAsMerchant(merchantId: "MLSANDBOXCAFE"))
-            #expect(await services.checker.check(connectionId: id, actor: "system") == .revoked)
-            let connection = try harness.stored("MLSANDBOXCAFE")
-            #expect(connection.status == "revoked")
+            #expect(await services.checker.check(connectionId: id, actor: .system) == .revoked)
+            let connection = try await harness.stored("MLSANDBOXCAFE")
+            #expect(connection.status == .revoked)
             #expect(connection.revokedBy == "square")
             #expect(connection.sealedAccessToken == nil && connection.sealedRefreshToken == nil)
         }
@@ -63,17 +63,17 @@ struct TokenStatusTests {
     @Test func squareBeingDownChangesNothing() async throws {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
-            let services = try harness.services()
-            let before = try harness.stored("MLSANDBOXCAFE")
+            let services = try await harness.services()
+            let before = try await harness.stored("MLSANDBOXCAFE")
             harness.emulator.inject(.status(503, path: "/oauth2/token/status"))
-            let outcome = await services.checker.check(connectionId: before.id!, actor: "system")
+            let outcome = await services.checker.check(connectionId: before.id!, actor: .system)
             guard case .unknown(let reason) = outcome else {
                 Issue.record("expected unknown, got \(outcome)")
                 return
             }
             #expect(reason.contains("HTTP 503"))
-            let after = try harness.stored("MLSANDBOXCAFE")
-            #expect(after.status == "active" && after.lastCheckedAt == before.lastCheckedAt)
+            let after = try await harness.stored("MLSANDBOXCAFE")
+            #expect(after.status == .active && after.lastCheckedAt == before.lastCheckedAt)
         }
     }
 
@@ -82,7 +82,7 @@ struct TokenStatusTests {
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
             harness.advanceTime(days: 0.5)
             try await harness.connectMerchants(["MLSANDBOXBIKE"])
-            let services = try harness.services(["status.intervalHours": "24"])
+            let services = try await harness.services(["status.intervalHours": "24"])
             harness.advanceTime(days: 0.6)
             let calls = harness.emulator.callCount(path: "/oauth2/token/status")
             let results = await services.checker.sweep()
@@ -96,8 +96,8 @@ struct TokenStatusTests {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
             harness.advanceTime(days: 8)
-            let services = try harness.services()
-            let before = try harness.tokens("MLSANDBOXCAFE")
+            let services = try await harness.services()
+            let before = try await harness.tokens("MLSANDBOXCAFE")
             harness.emulator.inject(.latency(milliseconds: 1500, path: "/oauth2/token"))
             let calls = harness.tokenCalls
             let group = ServiceGroup(
@@ -113,8 +113,8 @@ struct TokenStatusTests {
                 try await tasks.waitForAll()
             }
             #expect(await services.refresher.refreshesInFlight == 0)
-            let after = try harness.stored("MLSANDBOXCAFE")
-            #expect(try harness.tokens("MLSANDBOXCAFE").access != before.access, "the refresh in flight was finished and stored")
+            let after = try await harness.stored("MLSANDBOXCAFE")
+            #expect(try await harness.tokens("MLSANDBOXCAFE").access != before.access, "the refresh in flight was finished and stored")
             #expect(after.refreshLeaseUntil == nil)
         }
     }

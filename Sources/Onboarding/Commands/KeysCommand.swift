@@ -60,11 +60,11 @@ enum KeysCommand {
         let batchSize = try batchSize(arguments: arguments)
         let configuration = try await configuration(arguments: arguments)
         let rotation = KeyRotation(
-            database: try openExistingDatabase(configuration),
+            store: try openExistingDatabase(configuration),
             keyRing: configuration.keyRing,
             batchSize: batchSize
         )
-        let report = try rotation.run { Console.error($0.line) }
+        let report = try await rotation.run { Console.error($0.line) }
         for line in report.summary { Console.line(line) }
         guard report.succeeded else { throw KeyRotationError.unreadableValues(report.unreadable.count) }
     }
@@ -72,8 +72,8 @@ enum KeysCommand {
     /// `keys status`: counts per column and key id.
     static func status(arguments: [String]) async throws {
         let configuration = try await configuration(arguments: arguments)
-        let rotation = KeyRotation(database: try openExistingDatabase(configuration), keyRing: configuration.keyRing)
-        for line in try rotation.census().lines { Console.line(line) }
+        let rotation = KeyRotation(store: try openExistingDatabase(configuration), keyRing: configuration.keyRing)
+        for line in try await rotation.census().lines { Console.line(line) }
     }
 
     /// The `--batch-size` flag: 1 to 10000 rows per write transaction.

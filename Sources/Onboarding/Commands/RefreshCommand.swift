@@ -48,7 +48,7 @@ enum RefreshCommand {
         let reader = try await AppConfiguration.standardReader(arguments: ["refresh"] + options.configurationArguments)
         var logger = logger
         logger.logLevel = .warning
-        let services = try AppServices(configuration: try AppConfiguration(reader: reader), logger: logger)
+        let services = try await AppServices.open(configuration: try AppConfiguration(reader: reader), logger: logger)
         let report = try await run(services: services, merchantId: options.merchantId, output: Console.line, progress: Console.error)
         return report.refreshed + report.skipped == report.results.count && !(options.merchantId != nil && report.chosen == 0) ? 0 : 1
     }
@@ -62,7 +62,7 @@ enum RefreshCommand {
     ) async throws -> RefreshPassReport {
         let report = try await services.refresher.runPass(
             merchantId: merchantId,
-            actor: "cli",
+            actor: .cli,
             progress: { done, total in
                 if total > 0 && (done == total || done % 10 == 0) { progress("progress: \(done)/\(total) connections") }
             }
@@ -80,7 +80,7 @@ enum RefreshCommand {
         case .busy: "skipped: another worker is refreshing it"
         case .needsReauth(let reason): "needs re-authorization: \(reason)"
         case .retryLater(let reason, let at): "failed, will retry after \(at.formatted(.iso8601)): \(reason)"
-        case .notRefreshable(let status): "skipped: connection is \(status)"
+        case .notRefreshable(let status): "skipped: connection is \(status.rawValue)"
         case .notFound: "skipped: connection no longer exists"
         case .revokedMeanwhile: "skipped: revoked while refreshing"
         }

@@ -8,17 +8,14 @@ import SquareOAuth
 /// Every setting of the service, read once at start (CLI > environment > `.env` > defaults).
 public struct AppConfiguration: Sendable {
     /// Which OAuth flow new authorizations use.
-    public enum Flow: String, Sendable {
-        /// PKCE only: no client secret in the exchange; refresh tokens are single-use and expire after 90 days.
-        case pkce
-        /// Authorization code with the client secret (and PKCE too): refresh tokens do not expire.
-        case code
-    }
+    public typealias Flow = OAuthFlow
 
     public var host: String
     public var port: Int
     public var publicBaseURL: URL
     public var squareEnvironment: SquareEnvironment
+    /// The operator's name for a custom base URL (`square.environmentName`); unused for production and sandbox.
+    public var customEnvironmentName: String
     public var squareClientId: String
     public var squareClientSecret: Secret?
     public var redirectURL: String
@@ -36,8 +33,29 @@ public struct AppConfiguration: Sendable {
     public var webhookSignatureKey: Secret?
     public var webhookNotificationURL: String
 
+    /// The environment's stable identity, stored with each connection and bound into its sealed tokens.
+    ///
+    /// `production` or `sandbox`, or for a custom base URL the operator's name for it, never the URL itself:
+    /// reaching the same Square through another URL (a proxy, a new port) must find the same connections.
+    public var environmentIdentity: String {
+        switch squareEnvironment {
+        case .production: "production"
+        case .sandbox: "sandbox"
+        case .custom: customEnvironmentName
+        }
+    }
+
     /// Where the SQLite file lives.
     public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("square-onboard.sqlite") }
+
+    /// The origin browsers send with our own form posts: scheme, host and port of the public URL.
+    public var publicOrigin: String {
+        var components = URLComponents()
+        components.scheme = publicBaseURL.scheme
+        components.host = publicBaseURL.host
+        components.port = publicBaseURL.port
+        return components.url?.absoluteString ?? publicBaseURL.absoluteString
+    }
 
     /// Cookies get `Secure` unless the public URL is plain http on loopback.
     public var secureCookies: Bool {
@@ -61,6 +79,10 @@ public struct AppConfiguration: Sendable {
             throw ConfigurationError.invalid("square.environment", "must be production, sandbox or an http(s) URL")
         }
         self.squareEnvironment = squareEnvironment
+        customEnvironmentName = reader.string(forKey: "square.environmentName", default: "custom")
+        guard Self.isValidEnvironmentName(customEnvironmentName) else {
+            throw ConfigurationError.invalid("square.environmentName", "must be 1 to 40 lowercase letters, digits, '-' or '_'")
+        }
         guard let clientId = reader.string(forKey: "square.clientId"), !clientId.isEmpty else {
             throw ConfigurationError.missing("square.clientId", "your Square application's id (Developer Dashboard → OAuth)")
         }
@@ -113,6 +135,12 @@ public struct AppConfiguration: Sendable {
             forKey: "square.webhookUrl",
             default: baseURL.absoluteString + "/webhooks/square"
         )
+    }
+
+    /// A name that cannot be mistaken for a URL: `[a-z0-9_-]{1,40}`.
+    static func isValidEnvironmentName(_ name: String) -> Bool {
+        (1...40).contains(name.utf8.count)
+            && name.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D || $0 == 0x5F }
     }
 
     /// The configuration sources in precedence order: command line, environment, `.env`.

@@ -58,13 +58,20 @@ public struct TokenLifeSettings: Sendable {
 
     /// Whether a connection's tokens should be refreshed now.
     func isDue(_ connection: ConnectionRecord, now: Date) -> Bool {
-        if connection.status == ConnectionStatus.expired.rawValue { return true }
+        if connection.status == .expired { return true }
         if connection.tokenIssuedAt <= now.addingTimeInterval(-refreshAge) { return true }
         if let expiresAt = connection.expiresAt, expiresAt <= now.addingTimeInterval(expiryMargin) { return true }
         if let refreshExpiresAt = connection.refreshTokenExpiresAt, refreshExpiresAt <= now.addingTimeInterval(refreshTokenMargin) {
             return true
         }
         return false
+    }
+
+    /// The latest moment the refresher renews this connection's access token: by age or by expiry, whichever is first.
+    func nextRenewal(of connection: ConnectionRecord) -> Date {
+        let byAge = connection.tokenIssuedAt.addingTimeInterval(refreshAge)
+        guard let expiresAt = connection.expiresAt else { return byAge }
+        return min(byAge, expiresAt.addingTimeInterval(-expiryMargin))
     }
 
     /// The delay before retry number `failures` (1-based): doubling from `backoff`, capped, with ±20 % jitter.

@@ -1,10 +1,9 @@
 import Foundation
-import GRDB
 import OnboardCrypto
 
 /// Re-seals every stored secret that is not under the active key, one write transaction per batch, while the service runs.
 struct KeyRotation: Sendable {
-    let database: AppDatabase
+    let store: any OnboardingStore
     let keyRing: KeyRing
     var columns: [SealedColumn] = SealedColumn.all
     var batchSize: Int = 200
@@ -78,16 +77,16 @@ struct KeyRotation: Sendable {
     }
 
     /// Re-seals every value not under the active key; `progress` hears after each committed batch.
-    func run(progress: (Progress) throws -> Void = { _ in }) throws -> Report {
-        let before = try census()
+    func run(progress: (Progress) throws -> Void = { _ in }) async throws -> Report {
+        let before = try await census()
         var position = Progress(column: "", resealed: 0, skipped: 0, unreadable: 0, total: before.notActive.reduce(0) { $0 + $1.count })
         var results: [ColumnResult] = []
         for (column, counts) in zip(columns, before.columns) {
             var result = ColumnResult(column: column.name)
             result.alreadyCurrent = counts.counts.first { $0.keyID == keyRing.activeKeyID }?.count ?? 0
-            var cursor: DatabaseValue?
+            var cursor: RowKey?
             while true {
-                let batch = try rotateBatch(of: column, after: cursor)
+                let batch = try await rotateBatch(of: column, after: cursor)
                 guard let last = batch.lastRowKey else { break }
                 cursor = last
                 result.resealed += batch.resealed
@@ -102,13 +101,13 @@ struct KeyRotation: Sendable {
             }
             results.append(result)
         }
-        let after = try census()
+        let after = try await census()
         let report = Report(activeKeyID: keyRing.activeKeyID, columns: results, census: after)
-        try database.recordAudit(
+        try await store.appendAudit(
             AuditEventRecord(
                 occurredAt: clock.now(),
-                actor: "system",
-                action: "keys.rotated",
+                actor: .system,
+                action: .keysRotated,
                 detail: "active=\(keyRing.activeKeyID) resealed=\(position.resealed) skipped=\(position.skipped) "
                     + "unreadable=\(position.unreadable) remaining=\(after.notActive.reduce(0) { $0 + $1.count })"
             )
@@ -124,27 +123,27 @@ struct KeyRotation: Sendable {
         var skipped: Int
         var unreadable: [UnreadableValue]
         /// The cursor for the next batch; nil when nothing was read.
-        var lastRowKey: DatabaseValue?
+        var lastRowKey: RowKey?
     }
 
     /// Reads up to `batchSize` values of `column` after `cursor`, re-seals them, and writes them back in one transaction.
-    func rotateBatch(of column: SealedColumn, after cursor: DatabaseValue?) throws -> BatchResult {
-        let values = try database.sealedValuesNeedingResealing(
+    func rotateBatch(of column: SealedColumn, after cursor: RowKey?) async throws -> BatchResult {
+        let values = try await store.sealedValuesNeedingResealing(
             in: column,
             activeKeyID: keyRing.activeKeyID,
             after: cursor,
             limit: batchSize
         )
-        var resealings: [AppDatabase.Resealing] = []
+        var resealings: [Resealing] = []
         var unreadable: [UnreadableValue] = []
         for value in values {
             do {
-                resealings.append(AppDatabase.Resealing(original: value, resealed: try reseal(value)))
+                resealings.append(Resealing(original: value, resealed: try reseal(value)))
             } catch {
                 unreadable.append(UnreadableValue(column: column.name, rowID: value.rowID, reason: Self.reason(error, sealed: value.sealed)))
             }
         }
-        let written = try database.replaceSealedValues(in: column, resealings)
+        let written = try await store.replaceSealedValues(in: column, resealings)
         return BatchResult(
             read: values.count,
             resealed: written.resealed,
@@ -155,18 +154,18 @@ struct KeyRotation: Sendable {
     }
 
     /// The same bytes sealed under the active key with the same context.
-    func reseal(_ value: AppDatabase.SealedValue) throws -> String {
+    func reseal(_ value: SealedValue) throws -> String {
         let plaintext = try keyRing.open(SealedBox(serialized: value.sealed), context: value.context)
         return try keyRing.seal(plaintext, context: value.context).serialized
     }
 
     /// Counts of sealed values per column and key id, read without opening any value.
-    func census() throws -> SealedValueCensus {
-        SealedValueCensus(
-            activeKeyID: keyRing.activeKeyID,
-            configuredKeyIDs: keyRing.keyIDs,
-            columns: try columns.map { SealedValueCensus.ColumnCounts(column: $0.name, counts: try database.sealedValueCounts(in: $0)) }
-        )
+    func census() async throws -> SealedValueCensus {
+        var counts: [SealedValueCensus.ColumnCounts] = []
+        for column in columns {
+            counts.append(SealedValueCensus.ColumnCounts(column: column.name, counts: try await store.sealedValueCounts(in: column)))
+        }
+        return SealedValueCensus(activeKeyID: keyRing.activeKeyID, configuredKeyIDs: keyRing.keyIDs, columns: counts)
     }
 
     /// Why a value did not open, in words that name no part of it but its key id.
@@ -186,7 +185,7 @@ struct SealedValueCensus: Sendable {
     /// One column's counts.
     struct ColumnCounts: Sendable {
         var column: String
-        var counts: [AppDatabase.KeyIDCount]
+        var counts: [KeyIDCount]
     }
 
     var activeKeyID: String
@@ -194,12 +193,12 @@ struct SealedValueCensus: Sendable {
     var columns: [ColumnCounts]
 
     /// Values under any key id but the active one (nil: not a sealed box), summed over columns.
-    var notActive: [AppDatabase.KeyIDCount] {
+    var notActive: [KeyIDCount] {
         var totals: [String?: Int] = [:]
         for count in columns.flatMap(\.counts) where count.keyID != activeKeyID {
             totals[count.keyID, default: 0] += count.count
         }
-        return totals.map { AppDatabase.KeyIDCount(keyID: $0.key, count: $0.value) }
+        return totals.map { KeyIDCount(keyID: $0.key, count: $0.value) }
             .sorted { ($0.keyID ?? "") < ($1.keyID ?? "") }
     }
 

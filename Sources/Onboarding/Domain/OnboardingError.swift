@@ -21,6 +21,7 @@ enum OnboardingError: Error, Equatable, Sendable {
     case noMerchantSession
     case disconnectFailed
     case disconnectNeedsClientSecret
+    case storageUnavailable
     case notFound
     case requestTooLarge
 
@@ -31,7 +32,7 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .stateFromAnotherBrowser, .accessDenied, .csrfRejected: .forbidden
         case .noMerchantSession: .unauthorized
         case .squareReportedError, .squareRefusedCredentials, .squareUnavailable, .disconnectFailed: .badGateway
-        case .squareRateLimited, .disconnectNeedsClientSecret: .serviceUnavailable
+        case .squareRateLimited, .disconnectNeedsClientSecret, .storageUnavailable: .serviceUnavailable
         case .squareTimedOut: .gatewayTimeout
         case .notFound: .notFound
         case .requestTooLarge: .contentTooLarge
@@ -57,6 +58,7 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .noMerchantSession: "No connection in this browser"
         case .disconnectFailed: "Square did not confirm the disconnect"
         case .disconnectNeedsClientSecret: "Disconnecting is not set up"
+        case .storageUnavailable: "Our database is not answering"
         case .notFound: "Page not found"
         case .requestTooLarge: "That request is too large"
         }
@@ -84,6 +86,7 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .disconnectFailed: "Your connection is still active. Please try again in a moment."
         case .disconnectNeedsClientSecret:
             "This service has no Square client secret configured, which Square requires to disconnect. Your connection is still active."
+        case .storageUnavailable: "This is a problem on our side, not Square's. Please try again in a moment."
         case .notFound: "There is nothing at this address."
         case .requestTooLarge: "The request was larger than this service accepts."
         }

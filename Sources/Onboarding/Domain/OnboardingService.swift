@@ -3,10 +3,10 @@ import Logging
 import OnboardCrypto
 import SquareOAuth
 
-/// The merchant flow: start an authorization, complete Square's callback, show and end the connection.
+/// The merchant flow: start an authorization, complete Square's callback, find and end the connection.
 struct OnboardingService: Sendable {
     let configuration: AppConfiguration
-    let database: AppDatabase
+    let store: any OnboardingStore
     let square: SquareOAuthClient
     let vault: TokenVault
     let clock: AppClock
@@ -15,32 +15,42 @@ struct OnboardingService: Sendable {
     static let authorizationLifetime: TimeInterval = 10 * 60
     static let merchantSessionLifetime: TimeInterval = 60 * 60
 
-    var environmentName: String { configuration.squareEnvironment.description }
+    /// The stable environment name stored with connections and bound into their sealed tokens.
+    var environmentName: String { configuration.environmentIdentity }
 
     /// Creates the authorization row (hashed state, sealed verifier) and returns Square's consent URL.
-    func startAuthorization(browserBinding: String) throws -> URL {
+    func startAuthorization(browserBinding: String) async throws(OnboardingError) -> URL {
         let now = clock.now()
         let state = SecureRandom.urlSafeToken(byteCount: 32)
         let stateHash = sha256Hex(state)
         let verifier = CodeVerifier()
+        let sealedVerifier: String
+        do {
+            sealedVerifier = try vault.sealCodeVerifier(verifier, stateHash: stateHash)
+        } catch {
+            logger.error("Could not seal a code verifier", metadata: ["error": "\(error)"])
+            throw .storageUnavailable
+        }
         let authorization = AuthorizationRecord(
             stateHash: stateHash,
-            sealedCodeVerifier: try vault.sealCodeVerifier(verifier, stateHash: stateHash),
+            sealedCodeVerifier: sealedVerifier,
             scopes: configuration.scopes.joined(separator: " "),
-            flow: configuration.flow.rawValue,
+            flow: configuration.flow,
             browserBindingHash: sha256Hex(browserBinding),
             createdAt: now,
             expiresAt: now.addingTimeInterval(Self.authorizationLifetime)
         )
-        try database.startAuthorization(
-            authorization,
-            audit: AuditEventRecord(
-                occurredAt: now,
-                actor: "merchant",
-                action: "authorization.started",
-                detail: "flow=\(configuration.flow.rawValue) scopes=\(authorization.scopes)"
+        try await storing("starting an authorization") {
+            try await store.beginAuthorization(
+                authorization,
+                audit: AuditEventRecord(
+                    occurredAt: now,
+                    actor: .merchant,
+                    action: .authorizationStarted,
+                    detail: "flow=\(configuration.flow.rawValue) scopes=\(authorization.scopes)"
+                )
             )
-        )
+        }
         return AuthorizeURL(
             environment: configuration.squareEnvironment,
             clientId: configuration.squareClientId,
@@ -68,21 +78,15 @@ struct OnboardingService: Sendable {
     func completeAuthorization(_ callback: Callback, browserBinding: String?) async throws(OnboardingError) -> MerchantSessionGrant {
         guard let state = callback.state, !state.isEmpty else { throw .missingState }
         let stateHash = sha256Hex(state)
-        let now = clock.now()
-        let authorization = try await consume(stateHash: stateHash, browserBinding: browserBinding, now: now)
+        let authorization = try await consume(stateHash: stateHash, browserBinding: browserBinding, now: clock.now())
 
         if let error = callback.error {
-            let failure: OnboardingError = error == "access_denied" ? .accessDenied : .squareReportedError(error)
-            record(
-                outcome: error == "access_denied" ? "denied" : "square_error",
-                stateHash: stateHash,
-                action: "authorization.denied",
-                detail: "error=\(error)"
-            )
-            throw failure
+            let denied = error == "access_denied"
+            await close(stateHash, denied ? .denied : .squareError, action: .authorizationDenied, detail: "error=\(error)")
+            throw denied ? .accessDenied : .squareReportedError(error)
         }
         guard let code = callback.code, !code.isEmpty else {
-            record(outcome: "missing_code", stateHash: stateHash, action: "authorization.failed", detail: "reason=missing_code")
+            await close(stateHash, .missingCode, action: .authorizationFailed, detail: "reason=missing_code")
             throw .missingCode
         }
 
@@ -100,10 +104,10 @@ struct OnboardingService: Sendable {
             )
         } catch let error as SquareError {
             let failure = OnboardingError(exchangeFailure: error)
-            record(
-                outcome: "exchange_failed",
-                stateHash: stateHash,
-                action: "authorization.failed",
+            await close(
+                stateHash,
+                .exchangeFailed,
+                action: .authorizationFailed,
                 detail: "reason=\(failure.code) square=\(error.kind.rawValue) status=\(error.statusCode.map(String.init) ?? "-")"
             )
             throw failure
@@ -115,16 +119,8 @@ struct OnboardingService: Sendable {
     }
 
     private func consume(stateHash: String, browserBinding: String?, now: Date) async throws(OnboardingError) -> AuthorizationRecord {
-        let check: AppDatabase.StateCheck
-        do {
-            check = try database.consumeAuthorization(
-                stateHash: stateHash,
-                browserBindingHash: browserBinding.map(sha256Hex),
-                now: now
-            )
-        } catch {
-            logger.error("Database failure while checking state", metadata: ["error": "\(error)"])
-            throw .squareUnavailable
+        let check = try await storing("checking a callback's state") {
+            try await store.consumeAuthorization(stateHash: stateHash, browserBindingHash: browserBinding.map(sha256Hex), now: now)
         }
         let rejection: OnboardingError
         switch check {
@@ -134,14 +130,11 @@ struct OnboardingService: Sendable {
         case .reused: rejection = .reusedState
         case .otherBrowser: rejection = .stateFromAnotherBrowser
         }
-        try? database.recordAudit(
-            AuditEventRecord(
-                occurredAt: now,
-                actor: "merchant",
-                action: "authorization.rejected",
-                detail: "reason=\(rejection.code)"
+        try await storing("auditing a rejected callback") {
+            try await store.appendAudit(
+                AuditEventRecord(occurredAt: now, actor: .merchant, action: .authorizationRejected, detail: "reason=\(rejection.code)")
             )
-        )
+        }
         throw rejection
     }
 
@@ -160,8 +153,9 @@ struct OnboardingService: Sendable {
             confirmed = true
         }
         let sessionToken = SecureRandom.urlSafeToken(byteCount: 32)
+        let grant: ConnectionGrant
         do {
-            let grant = ConnectionGrant(
+            grant = ConnectionGrant(
                 environment: environmentName,
                 merchantId: merchantId,
                 sealedAccessToken: try vault.sealAccessToken(accessToken, environment: environmentName, merchantId: merchantId),
@@ -169,103 +163,134 @@ struct OnboardingService: Sendable {
                     try vault.sealRefreshToken($0, environment: environmentName, merchantId: merchantId)
                 },
                 tokenType: token.tokenType ?? "bearer",
-                expiresAt: token.expiresAt.flatMap(Self.parseDate),
-                refreshTokenExpiresAt: token.refreshTokenExpiresAt.flatMap(Self.parseDate),
+                expiresAt: token.expiresAt.flatMap(SquareDate.parse),
+                refreshTokenExpiresAt: token.refreshTokenExpiresAt.flatMap(SquareDate.parse),
                 scopes: scopes,
                 scopesConfirmed: confirmed,
                 shortLived: token.shortLived ?? false,
                 flow: authorization.flow,
                 receivedAt: now
             )
-            let connection = try database.saveConnection(
+        } catch {
+            logger.critical("Could not seal new tokens", metadata: ["merchant_id": .string(merchantId), "error": "\(error)"])
+            throw .storageUnavailable
+        }
+        // Square issued tokens we may not keep: the merchant can simply connect again.
+        let connection = try await storing("storing a new connection", merchantId: merchantId) {
+            try await store.saveConnection(
                 grant,
                 stateHash: stateHash,
-                session: (
-                    sha256Hex(sessionToken), SecureRandom.urlSafeToken(byteCount: 32),
-                    now.addingTimeInterval(Self.merchantSessionLifetime)
+                session: MerchantSessionSeed(
+                    hash: sha256Hex(sessionToken),
+                    csrfToken: SecureRandom.urlSafeToken(byteCount: 32),
+                    expiresAt: now.addingTimeInterval(Self.merchantSessionLifetime)
                 ),
                 audit: AuditEventRecord(
                     occurredAt: now,
-                    actor: "merchant",
-                    action: "connection.connected",
+                    actor: .merchant,
+                    action: .connectionConnected,
                     merchantId: merchantId,
-                    detail: "flow=\(authorization.flow) scopes=\(scopes)"
+                    detail: "flow=\(authorization.flow.rawValue) scopes=\(scopes)"
                 )
             )
-            logger.info("Merchant connected", metadata: ["merchant_id": .string(merchantId)])
-            return MerchantSessionGrant(token: sessionToken, connection: connection)
-        } catch {
-            // Square issued tokens we could not keep: say so loudly; the merchant can simply connect again.
-            logger.critical("Could not store a new connection", metadata: ["merchant_id": .string(merchantId), "error": "\(error)"])
-            throw .squareUnavailable
         }
+        logger.info("Merchant connected", metadata: ["merchant_id": .string(merchantId)])
+        return MerchantSessionGrant(token: sessionToken, connection: connection)
     }
 
-    /// The merchant session a browser cookie names, with its connection.
-    func merchantSession(token: String?) throws(OnboardingError) -> (session: MerchantSessionRecord, connection: ConnectionRecord) {
-        guard let token, !token.isEmpty,
-            let found = try? database.merchantSession(hash: sha256Hex(token), now: clock.now())
-        else { throw .noMerchantSession }
+    /// The live merchant session a browser cookie names, with its connection.
+    func merchantSession(token: String?) async throws(OnboardingError) -> MerchantSession {
+        guard let token, !token.isEmpty else { throw .noMerchantSession }
+        let found = try await storing("reading a merchant session") {
+            try await store.merchantSession(hash: sha256Hex(token), now: clock.now())
+        }
+        guard let found else { throw .noMerchantSession }
         return found
     }
 
-    /// Revokes the merchant's authorization at Square, then marks the connection revoked.
-    func disconnect(sessionToken: String?, csrfToken: String?) async throws(OnboardingError) -> ConnectionRecord {
-        let (session, connection) = try merchantSession(token: sessionToken)
-        guard let csrfToken, ConstantTime.equals(csrfToken, session.csrfToken) else { throw .csrfRejected }
-        guard connection.status != ConnectionStatus.revoked.rawValue else { return connection }
-        guard let secret = configuration.squareClientSecret else { throw .disconnectNeedsClientSecret }
+    /// Ends a connection: revokes at Square while it holds a token, then marks it revoked here.
+    ///
+    /// An active connection stays active when Square does not confirm; one that no longer works for the platform
+    /// (`needs_reauth`, `expired`) is ended here whatever Square answers, and the audit log says what Square said.
+    func disconnect(_ connection: ConnectionRecord, actor: AuditActor) async throws(OnboardingError) -> ConnectionRecord {
+        guard connection.status != .revoked, let id = connection.id else { return connection }
         let now = clock.now()
-        do {
-            _ = try await square.revokeToken(
-                RevokeTokenRequest(clientId: configuration.squareClientId, merchantId: connection.merchantId),
-                clientSecret: secret
-            )
-        } catch  where error.statusCode == 404 {
-            // Square no longer knows this authorization: it is already gone on Square's side.
-        } catch {
-            try? database.recordAudit(
-                AuditEventRecord(
-                    occurredAt: now,
-                    actor: "merchant",
-                    action: "connection.disconnect_failed",
-                    merchantId: connection.merchantId,
-                    detail: "square=\(error.kind.rawValue) status=\(error.statusCode.map(String.init) ?? "-")"
+        let squareOutcome: String
+        if let secret = configuration.squareClientSecret {
+            do {
+                _ = try await square.revokeToken(
+                    RevokeTokenRequest(clientId: configuration.squareClientId, merchantId: connection.merchantId),
+                    clientSecret: secret
                 )
-            )
-            throw .disconnectFailed
+                squareOutcome = "revoked at Square"
+            } catch  where error.statusCode == 404 {
+                squareOutcome = "Square no longer knew the authorization"
+            } catch {
+                let detail = "square=\(error.kind.rawValue) status=\(error.statusCode.map(String.init) ?? "-")"
+                guard connection.status != .active else {
+                    try await storing("auditing a failed disconnect") {
+                        try await store.appendAudit(
+                            AuditEventRecord(
+                                occurredAt: now,
+                                actor: actor,
+                                action: .disconnectFailed,
+                                merchantId: connection.merchantId,
+                                detail: detail
+                            )
+                        )
+                    }
+                    throw .disconnectFailed
+                }
+                squareOutcome = "Square did not confirm (\(detail)); ended here"
+            }
+        } else {
+            guard connection.status != .active else { throw .disconnectNeedsClientSecret }
+            squareOutcome = "not revoked at Square (no client secret configured); ended here"
         }
-        do {
-            try database.markRevoked(
-                connectionId: connection.id!,
-                by: "merchant",
+        try await storing("marking a connection revoked", merchantId: connection.merchantId) {
+            _ = try await store.markRevoked(
+                connectionId: id,
+                by: actor.description,
                 now: now,
                 audit: AuditEventRecord(
                     occurredAt: now,
-                    actor: "merchant",
-                    action: "connection.revoked",
-                    merchantId: connection.merchantId
+                    actor: actor,
+                    action: .connectionRevoked,
+                    merchantId: connection.merchantId,
+                    detail: "was \(connection.status.rawValue); \(squareOutcome)"
                 )
             )
-        } catch {
-            logger.critical(
-                "Square revoked the merchant but the database update failed",
-                metadata: ["merchant_id": .string(connection.merchantId), "error": "\(error)"]
-            )
-            throw .disconnectFailed
         }
-        return try merchantSession(token: sessionToken).connection
+        let updated = try await storing("reading a connection") { try await store.connection(id: id) }
+        return updated ?? connection
     }
 
-    private func record(outcome: String, stateHash: String, action: String, detail: String) {
-        try? database.recordAuthorizationOutcome(
-            stateHash: stateHash,
-            outcome: outcome,
-            audit: AuditEventRecord(occurredAt: clock.now(), actor: "merchant", action: action, detail: detail)
-        )
+    /// Records how a consumed authorization ended without a connection; the merchant's page matters more than this write.
+    private func close(_ stateHash: String, _ outcome: AuthorizationOutcome, action: AuditAction, detail: String) async {
+        do {
+            try await store.closeAuthorization(
+                stateHash: stateHash,
+                outcome: outcome,
+                audit: AuditEventRecord(occurredAt: clock.now(), actor: .merchant, action: action, detail: detail)
+            )
+        } catch {
+            logger.error("Could not record how an authorization ended", metadata: ["error": "\(error)"])
+        }
     }
 
-    static func parseDate(_ text: String) -> Date? {
-        try? Date(text, strategy: .iso8601)
+    /// Runs one storage operation; a failure is logged with what was being done and surfaces as `storageUnavailable`.
+    private func storing<T>(
+        _ what: String,
+        merchantId: String? = nil,
+        _ operation: () async throws -> T
+    ) async throws(OnboardingError) -> T {
+        do {
+            return try await operation()
+        } catch {
+            var metadata: Logger.Metadata = ["error": "\(error)"]
+            if let merchantId { metadata["merchant_id"] = .string(merchantId) }
+            logger.error("Database failure while \(what)", metadata: metadata)
+            throw .storageUnavailable
+        }
     }
 }

@@ -25,16 +25,16 @@ extension TokenRefresher {
     /// `shouldStop` is asked before each new refresh (graceful shutdown); refreshes already started always finish.
     func runPass(
         merchantId: String? = nil,
-        actor: String = "system",
+        actor: AuditActor = .system,
         shouldStop: @escaping @Sendable () -> Bool = { false },
         progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) async throws -> RefreshPassReport {
         let now = clock.now()
         let candidates: [ConnectionRecord]
         if let merchantId {
-            candidates = try database.allConnections().filter { $0.merchantId == merchantId }
+            candidates = try await store.allConnections().filter { $0.merchantId == merchantId }
         } else {
-            candidates = try database.connectionsDueForRefresh(settings: settings, now: now)
+            candidates = try await store.connectionsDueForRefresh(settings: settings, now: now, merchantId: nil)
         }
         progress(0, candidates.count)
         let force = merchantId != nil

@@ -15,14 +15,14 @@ actor TokenRefresher {
         case busy
         case needsReauth(reason: String)
         case retryLater(reason: String, at: Date)
-        case notRefreshable(status: String)
+        case notRefreshable(status: ConnectionStatus)
         case notFound
         /// Square refreshed, but the connection was revoked meanwhile; the new tokens were dropped.
         case revokedMeanwhile
     }
 
     nonisolated let settings: TokenLifeSettings
-    nonisolated let database: AppDatabase
+    nonisolated let store: any OnboardingStore
     nonisolated let square: SquareOAuthClient
     nonisolated let vault: TokenVault
     nonisolated let clientId: String
@@ -33,9 +33,9 @@ actor TokenRefresher {
     nonisolated let owner = "worker-" + SecureRandom.urlSafeToken(byteCount: 9)
     private var inFlight: [Int64: Task<Outcome, Never>] = [:]
 
-    init(configuration: AppConfiguration, database: AppDatabase, square: SquareOAuthClient, clock: AppClock, logger: Logger) {
+    init(configuration: AppConfiguration, store: any OnboardingStore, square: SquareOAuthClient, clock: AppClock, logger: Logger) {
         settings = configuration.tokenLife
-        self.database = database
+        self.store = store
         self.square = square
         vault = TokenVault(keyRing: configuration.keyRing)
         clientId = configuration.squareClientId
@@ -47,7 +47,7 @@ actor TokenRefresher {
     /// Refreshes one connection now, or joins the refresh of it already running in this process.
     ///
     /// `force` refreshes even when not due (an admin's or partner's request); `actor` is recorded in the audit log.
-    func refresh(connectionId: Int64, actor: String, force: Bool) async -> Outcome {
+    func refresh(connectionId: Int64, actor: AuditActor, force: Bool) async -> Outcome {
         if let running = inFlight[connectionId] { return await running.value }
         let task = Task { await self.leaseAndRefresh(connectionId: connectionId, actor: actor, force: force) }
         inFlight[connectionId] = task
@@ -59,10 +59,10 @@ actor TokenRefresher {
     /// How many refreshes this process has running.
     var refreshesInFlight: Int { inFlight.count }
 
-    private nonisolated func leaseAndRefresh(connectionId: Int64, actor: String, force: Bool) async -> Outcome {
+    private nonisolated func leaseAndRefresh(connectionId: Int64, actor: AuditActor, force: Bool) async -> Outcome {
         let leased: Result<RefreshLease, LeaseRefusal>
         do {
-            leased = try database.leaseForRefresh(
+            leased = try await store.leaseForRefresh(
                 connectionId: connectionId,
                 owner: owner,
                 settings: settings,
@@ -82,7 +82,7 @@ actor TokenRefresher {
         }
     }
 
-    private nonisolated func refresh(_ lease: RefreshLease, actor: String) async -> Outcome {
+    private nonisolated func refresh(_ lease: RefreshLease, actor: AuditActor) async -> Outcome {
         let connection = lease.connection
         let id = connection.id!
         let merchant = connection.merchantId
@@ -95,7 +95,7 @@ actor TokenRefresher {
             )
         } catch {
             // Not Square's fault and not the merchant's: a key is missing from onboard.encryptionKeys.
-            return retryLater(
+            return await retryLater(
                 id,
                 merchant: merchant,
                 actor: actor,
@@ -103,9 +103,9 @@ actor TokenRefresher {
                 reason: "cannot open the sealed refresh token (\(error))"
             )
         }
-        let usesSecret = connection.flow == AppConfiguration.Flow.code.rawValue
+        let usesSecret = connection.flow == .code
         if usesSecret && clientSecret == nil {
-            return retryLater(
+            return await retryLater(
                 id,
                 merchant: merchant,
                 actor: actor,
@@ -120,18 +120,18 @@ actor TokenRefresher {
                 .refresh(clientId: clientId, refreshToken: refreshToken, clientSecret: usesSecret ? clientSecret : nil)
             )
         } catch {
-            return failed(lease, error: error, actor: actor)
+            return await failed(lease, error: error, actor: actor)
         }
         guard let accessToken = answer.accessToken else {
-            return failed(lease, error: SquareError(kind: .malformedResponse, operation: "obtainToken", statusCode: 200), actor: actor)
+            return await failed(lease, error: SquareError(kind: .malformedResponse, operation: "obtainToken", statusCode: 200), actor: actor)
         }
-        return store(answer, accessToken: accessToken, lease: lease, actor: actor)
+        return await save(answer, accessToken: accessToken, lease: lease, actor: actor)
     }
 
-    private nonisolated func store(_ answer: ObtainTokenResponse, accessToken: Secret, lease: RefreshLease, actor: String) -> Outcome {
+    private nonisolated func save(_ answer: ObtainTokenResponse, accessToken: Secret, lease: RefreshLease, actor: AuditActor) async -> Outcome {
         let connection = lease.connection
         let now = clock.now()
-        let expiresAt = answer.expiresAt.flatMap(OnboardingService.parseDate)
+        let expiresAt = answer.expiresAt.flatMap(SquareDate.parse)
         // A spent PKCE refresh token cannot be asked for again: retry the write a few times before giving up.
         for attempt in 1...3 {
             do {
@@ -141,20 +141,20 @@ actor TokenRefresher {
                         try vault.sealRefreshToken($0, environment: connection.environment, merchantId: connection.merchantId)
                     },
                     expiresAt: expiresAt,
-                    refreshTokenExpiresAt: answer.refreshTokenExpiresAt.flatMap(OnboardingService.parseDate),
+                    refreshTokenExpiresAt: answer.refreshTokenExpiresAt.flatMap(SquareDate.parse),
                     shortLived: answer.shortLived ?? false
                 )
-                let saved = try database.saveRefreshedTokens(
+                let saved = try await store.saveRefreshedTokens(
                     tokens,
                     connectionId: connection.id!,
                     now: now,
                     audit: AuditEventRecord(
                         occurredAt: now,
                         actor: actor,
-                        action: "token.refreshed",
+                        action: .tokenRefreshed,
                         merchantId: connection.merchantId,
                         detail:
-                            "expires_at=\(answer.expiresAt ?? "-") refresh_token_rotated=\(answer.refreshToken != nil && connection.flow == "pkce")"
+                            "expires_at=\(answer.expiresAt ?? "-") refresh_token_rotated=\(answer.refreshToken != nil && connection.flow == .pkce)"
                     )
                 )
                 guard saved else { return .revokedMeanwhile }
@@ -170,7 +170,7 @@ actor TokenRefresher {
         return .retryLater(reason: "the refreshed tokens could not be stored", at: now.addingTimeInterval(settings.backoff))
     }
 
-    private nonisolated func failed(_ lease: RefreshLease, error: SquareError, actor: String) -> Outcome {
+    private nonisolated func failed(_ lease: RefreshLease, error: SquareError, actor: AuditActor) async -> Outcome {
         let connection = lease.connection
         let now = clock.now()
         let square = "Square answered \(error.statusCode.map { "HTTP \($0)" } ?? "nothing")"
@@ -183,14 +183,14 @@ actor TokenRefresher {
                 reason += "; an earlier refresh attempt did not finish (\(connection.lastError ?? "interrupted before storing its result"))"
             }
             do {
-                try database.markNeedsReauth(
+                try await store.markNeedsReauth(
                     connectionId: connection.id!,
                     reason: reason,
                     now: now,
                     audit: AuditEventRecord(
                         occurredAt: now,
                         actor: actor,
-                        action: "token.needs_reauth",
+                        action: .tokenNeedsReauth,
                         merchantId: connection.merchantId,
                         detail: reason
                     )
@@ -205,10 +205,10 @@ actor TokenRefresher {
             return .needsReauth(reason: reason)
         case .rateLimited, .transient, .malformedResponse:
             var reason = "\(square) (\(code))"
-            if error.mayHaveBeenProcessed && connection.flow == AppConfiguration.Flow.pkce.rawValue {
+            if error.mayHaveBeenProcessed && connection.flow == .pkce {
                 reason += "; Square may have used the single-use refresh token"
             }
-            return retryLater(
+            return await retryLater(
                 connection.id!,
                 merchant: connection.merchantId,
                 actor: actor,
@@ -222,15 +222,15 @@ actor TokenRefresher {
     private nonisolated func retryLater(
         _ id: Int64,
         merchant: String,
-        actor: String,
+        actor: AuditActor,
         failures: Int,
         reason: String,
         retryAfterSeconds: Int? = nil
-    ) -> Outcome {
+    ) async -> Outcome {
         let now = clock.now()
         let retryAt = now.addingTimeInterval(settings.backoffDelay(failures: failures, retryAfterSeconds: retryAfterSeconds))
         do {
-            try database.recordRefreshFailure(
+            try await store.recordRefreshFailure(
                 connectionId: id,
                 reason: reason,
                 retryAt: retryAt,
@@ -238,7 +238,7 @@ actor TokenRefresher {
                 audit: AuditEventRecord(
                     occurredAt: now,
                     actor: actor,
-                    action: "token.refresh_failed",
+                    action: .tokenRefreshFailed,
                     merchantId: merchant,
                     detail: "\(reason); failure \(failures); retry at \(retryAt.formatted(.iso8601))"
                 )

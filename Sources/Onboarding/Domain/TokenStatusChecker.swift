@@ -15,11 +15,11 @@ struct TokenStatusChecker: Sendable {
         case needsReauth(reason: String)
         /// Square could not answer now; nothing was changed.
         case unknown(reason: String)
-        case notCheckable(status: String)
+        case notCheckable(status: ConnectionStatus)
         case notFound
     }
 
-    let database: AppDatabase
+    let store: any OnboardingStore
     let square: SquareOAuthClient
     let vault: TokenVault
     let settings: TokenLifeSettings
@@ -27,9 +27,15 @@ struct TokenStatusChecker: Sendable {
     let logger: Logger
 
     /// Checks one connection's access token with Square (the dashboard's "Check", the periodic sweep).
-    func check(connectionId: Int64, actor: String) async -> Outcome {
-        guard let connection = try? database.connection(id: connectionId) else { return .notFound }
-        guard connection.status == ConnectionStatus.active.rawValue, let sealed = connection.sealedAccessToken else {
+    func check(connectionId: Int64, actor: AuditActor) async -> Outcome {
+        let found: ConnectionRecord?
+        do {
+            found = try await store.connection(id: connectionId)
+        } catch {
+            return .unknown(reason: "\(error)")
+        }
+        guard let connection = found else { return .notFound }
+        guard connection.status == .active, let sealed = connection.sealedAccessToken else {
             return .notCheckable(status: connection.status)
         }
         let merchant = connection.merchantId
@@ -39,17 +45,22 @@ struct TokenStatusChecker: Sendable {
         let now = clock.now()
         do {
             let status = try await square.retrieveTokenStatus(accessToken: token)
-            let expiresAt = status.expiresAt.flatMap(OnboardingService.parseDate)
-            try? database.recordHealthyStatus(
-                connectionId: connectionId,
-                scopes: status.scopes?.joined(separator: " "),
-                expiresAt: expiresAt,
-                now: now
-            )
+            let expiresAt = status.expiresAt.flatMap(SquareDate.parse)
+            do {
+                try await store.recordHealthyStatus(
+                    connectionId: connectionId,
+                    scopes: status.scopes?.joined(separator: " "),
+                    expiresAt: expiresAt,
+                    now: now
+                )
+            } catch {
+                logger.error("Could not record a token status", metadata: ["error": "\(error)"])
+                return .unknown(reason: "\(error)")
+            }
             return .valid(scopes: status.scopes ?? [], expiresAt: expiresAt)
         } catch  where error.statusCode == 401 {
             let code = error.errors.first?.code ?? error.legacy?.message ?? "UNAUTHORIZED"
-            return record(code: code, connection: connection, actor: actor, now: now)
+            return await record(code: code, connection: connection, actor: actor, now: now)
         } catch {
             let reason = "Square answered \(error.statusCode.map { "HTTP \($0)" } ?? "nothing") (\(error.kind.rawValue))"
             logger.warning("Token status check failed", metadata: ["merchant_id": .string(merchant), "kind": .string(error.kind.rawValue)])
@@ -57,27 +68,27 @@ struct TokenStatusChecker: Sendable {
         }
     }
 
-    private func record(code: String, connection: ConnectionRecord, actor: String, now: Date) -> Outcome {
+    private func record(code: String, connection: ConnectionRecord, actor: AuditActor, now: Date) async -> Outcome {
         let id = connection.id!
         let merchant = connection.merchantId
         do {
             switch code {
             case "ACCESS_TOKEN_EXPIRED":
-                try database.markAccessTokenExpired(
+                try await store.markAccessTokenExpired(
                     connectionId: id,
                     now: now,
-                    audit: AuditEventRecord(occurredAt: now, actor: actor, action: "token.expired", merchantId: merchant, detail: "status=\(code)")
+                    audit: AuditEventRecord(occurredAt: now, actor: actor, action: .tokenExpired, merchantId: merchant, detail: "status=\(code)")
                 )
                 return .expired
             case "ACCESS_TOKEN_REVOKED":
-                try database.markRevoked(
+                _ = try await store.markRevoked(
                     connectionId: id,
                     by: "square",
                     now: now,
                     audit: AuditEventRecord(
                         occurredAt: now,
                         actor: actor,
-                        action: "connection.revoked",
+                        action: .connectionRevoked,
                         merchantId: merchant,
                         detail: "status check: \(code)"
                     )
@@ -85,27 +96,33 @@ struct TokenStatusChecker: Sendable {
                 return .revoked
             default:
                 let reason = "Square no longer accepts the access token (\(code)): the merchant must connect again"
-                try database.markNeedsReauth(
+                try await store.markNeedsReauth(
                     connectionId: id,
                     reason: reason,
                     now: now,
-                    audit: AuditEventRecord(occurredAt: now, actor: actor, action: "token.needs_reauth", merchantId: merchant, detail: reason)
+                    audit: AuditEventRecord(occurredAt: now, actor: actor, action: .tokenNeedsReauth, merchantId: merchant, detail: reason)
                 )
                 return .needsReauth(reason: reason)
             }
         } catch {
             logger.error("Could not record a token status", metadata: ["error": "\(error)"])
-            return .unknown(reason: "database unavailable")
+            return .unknown(reason: "\(error)")
         }
     }
 
     /// Checks every active connection not checked within the status interval, one at a time.
     func sweep(shouldStop: @Sendable () -> Bool = { false }) async -> [(merchantId: String, outcome: Outcome)] {
         let cutoff = clock.now().addingTimeInterval(-settings.statusCheckInterval)
-        guard let due = try? database.connectionsDueForStatusCheck(checkedBefore: cutoff) else { return [] }
+        let due: [ConnectionRecord]
+        do {
+            due = try await store.connectionsDueForStatusCheck(checkedBefore: cutoff)
+        } catch {
+            logger.error("Status sweep could not read due connections", metadata: ["error": "\(error)"])
+            return []
+        }
         var results: [(String, Outcome)] = []
         for connection in due where !shouldStop() {
-            results.append((connection.merchantId, await check(connectionId: connection.id!, actor: "system")))
+            results.append((connection.merchantId, await check(connectionId: connection.id!, actor: .system)))
         }
         return results
     }

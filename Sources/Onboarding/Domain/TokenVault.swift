@@ -45,17 +45,3 @@ struct TokenVault: Sendable {
         Secret(try keyRing.openString(sealed, context: Context.codeVerifier(stateHash: stateHash)))
     }
 }
-
-/// Where the service reads the time; tests move it.
-public struct AppClock: Sendable {
-    public let now: @Sendable () -> Date
-
-    public init(now: @escaping @Sendable () -> Date) { self.now = now }
-
-    public static let system = AppClock { Date() }
-}
-
-/// Hex SHA-256, for storing lookup keys (state, session and binding tokens) instead of the tokens.
-func sha256Hex(_ text: String) -> String {
-    SHA256.hash(text).map { String(format: "%02x", $0) }.joined()
-}

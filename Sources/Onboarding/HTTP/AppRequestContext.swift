@@ -1,6 +1,6 @@
 import Hummingbird
 
-/// The request context every route of the service receives.
+/// The request context every route starts with; each realm's group derives its own from it.
 struct AppRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
 

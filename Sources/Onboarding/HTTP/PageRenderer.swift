@@ -35,8 +35,12 @@ struct PageRenderer: Sendable {
         self.error(status: error.status, title: error.title, message: error.message)
     }
 
-    func error(status: HTTPResponse.Status, title: String, message: String) -> Response {
-        page("error", ErrorPageModel(platformName: platformName, status: Int(status.code), title: title, message: message), status: status)
+    func error(status: HTTPResponse.Status, title: String, message: String, reference: String? = nil) -> Response {
+        page(
+            "error",
+            ErrorPageModel(platformName: platformName, status: Int(status.code), title: title, message: message, reference: reference),
+            status: status
+        )
     }
 }
 

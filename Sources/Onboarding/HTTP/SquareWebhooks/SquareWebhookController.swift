@@ -6,7 +6,7 @@ import SquareOAuth
 
 /// Square's notifications to us: `POST /webhooks/square`, signed with the subscription's signature key.
 struct SquareWebhookController {
-    let database: AppDatabase
+    let store: any OnboardingStore
     let signatureKey: Secret?
     let notificationURL: String
     let environment: String
@@ -68,20 +68,25 @@ struct SquareWebhookController {
         if event.type == "oauth.authorization.revoked" && (event.merchant_id == nil || revoker == nil) {
             return Self.json(.badRequest, ["error": "malformed_event", "message": "A revocation names a merchant and a revoker"])
         }
-        let result = try database.applySquareEvent(
-            eventId: event.event_id,
-            type: event.type,
-            merchantId: event.merchant_id,
-            environment: environment,
-            revokedBy: revoker.map(Self.revokedBy),
-            now: clock.now()
-        )
+        let result: SquareEventResult
+        do {
+            result = try await store.applySquareEvent(
+                SquareEventRecord(eventId: event.event_id, type: event.type, merchantId: event.merchant_id, receivedAt: clock.now()),
+                environment: environment,
+                revokedBy: revoker.map(Self.revokedBy)
+            )
+        } catch {
+            // Square retries a 5xx: the event is not lost while our database is down.
+            context.logger.error("Could not record a Square webhook event", metadata: ["error": "\(error)"])
+            return Self.json(.serviceUnavailable, ["error": "storage_unavailable", "message": "Try again later"])
+        }
         let outcome: String
         switch result {
         case .duplicate: outcome = "duplicate"
         case .revoked(let merchant):
             outcome = "revoked"
             context.logger.info("Square says the merchant's authorization was revoked", metadata: ["merchant_id": .string(merchant)])
+        case .confirmed: outcome = "confirmed"
         case .noChange: outcome = "no_change"
         }
         return Self.json(.ok, ["result": outcome])

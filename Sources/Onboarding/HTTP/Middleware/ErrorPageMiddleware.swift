@@ -21,11 +21,13 @@ struct ErrorPageMiddleware: RouterMiddleware {
         } catch let error as HTTPError where (400..<500).contains(error.status.code) {
             return pages.error(status: error.status, title: "That request could not be handled", message: "Go back and try again.")
         } catch {
+            // Neither page nor log shows the error's text (it may quote a secret); the request id ties the two together.
             context.logger.error("Unhandled error", metadata: ["error_type": .string("\(type(of: error))")])
             return pages.error(
                 status: .internalServerError,
                 title: "Something went wrong on our side",
-                message: "Nothing was lost. Please try again in a moment."
+                message: "Nothing was lost. Please try again in a moment.",
+                reference: context.id
             )
         }
     }

@@ -1,32 +1,8 @@
 import GRDB
 
 extension AppDatabase {
-    /// One stored sealed value, the row that holds it, and the context it was sealed with.
-    struct SealedValue: Sendable {
-        /// The row's primary key, for the conditional UPDATE.
-        var rowKey: DatabaseValue
-        var sealed: String
-        var context: String
-
-        /// The row's primary key as reports print it.
-        var rowID: String { rowKey.text }
-    }
-
-    /// A value read by `sealedValuesNeedingResealing` and what should replace it.
-    struct Resealing: Sendable {
-        var original: SealedValue
-        var resealed: String
-    }
-
-    /// How many values of one column sit under one key id.
-    struct KeyIDCount: Sendable, Equatable {
-        /// nil when the stored text is not a sealed box at all.
-        var keyID: String?
-        var count: Int
-    }
-
     /// How many non-NULL values of `column` are sealed under each key id, without reading any plaintext.
-    func sealedValueCounts(in column: SealedColumn) throws -> [KeyIDCount] {
+    func sealedValueCounts(in column: SealedColumn) async throws(StorageError) -> [KeyIDCount] {
         let value = column.column.quotedDatabaseIdentifier
         let sql = """
             SELECT CASE WHEN substr(\(value), 1, 4) = 'sb1.' AND instr(substr(\(value), 5), '.') > 1
@@ -37,7 +13,7 @@ extension AppDatabase {
             GROUP BY keyID
             ORDER BY keyID
             """
-        return try reader.read { db in
+        return try await read { db in
             try Row.fetchAll(db, sql: sql).map { KeyIDCount(keyID: $0["keyID"], count: $0["count"]) }
         }
     }
@@ -46,9 +22,9 @@ extension AppDatabase {
     func sealedValuesNeedingResealing(
         in column: SealedColumn,
         activeKeyID: String,
-        after cursor: DatabaseValue?,
+        after cursor: RowKey?,
         limit: Int
-    ) throws -> [SealedValue] {
+    ) async throws(StorageError) -> [SealedValue] {
         let value = column.column.quotedDatabaseIdentifier
         let key = column.primaryKey.quotedDatabaseIdentifier
         let contextColumns = column.contextColumns.map(\.quotedDatabaseIdentifier).joined(separator: ", ")
@@ -60,12 +36,17 @@ extension AppDatabase {
             """
         if let cursor {
             sql += " AND \(key) > :cursor"
-            arguments["cursor"] = cursor
+            arguments["cursor"] = cursor.databaseValue
         }
         sql += " ORDER BY \(key) LIMIT \(max(limit, 1))"
-        return try reader.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
-                SealedValue(rowKey: row["rowKey"], sealed: row["sealed"], context: column.context(row))
+        let (query, statementArguments) = (sql, StatementArguments(arguments))
+        return try await read { db in
+            try Row.fetchAll(db, sql: query, arguments: statementArguments).map { row in
+                SealedValue(
+                    rowKey: RowKey(row["rowKey"] as DatabaseValue),
+                    sealed: row["sealed"],
+                    context: column.context(row.texts(column.contextColumns))
+                )
             }
         }
     }
@@ -73,19 +54,54 @@ extension AppDatabase {
     /// Writes each re-sealed value in one transaction, only where the row still holds the value that was read.
     ///
     /// A row a refresh, reconnect or disconnect changed since the read is left as it is and counted as skipped.
-    func replaceSealedValues(in column: SealedColumn, _ resealings: [Resealing]) throws -> (resealed: Int, skipped: Int) {
+    func replaceSealedValues(in column: SealedColumn, _ resealings: [Resealing]) async throws(StorageError) -> (resealed: Int, skipped: Int) {
         let value = column.column.quotedDatabaseIdentifier
         let sql = """
             UPDATE \(column.table.quotedDatabaseIdentifier) SET \(value) = ?
             WHERE \(column.primaryKey.quotedDatabaseIdentifier) = ? AND \(value) = ?
             """
-        return try writer.write { db in
+        return try await write { db in
             var resealed = 0
             for resealing in resealings {
-                try db.execute(sql: sql, arguments: [resealing.resealed, resealing.original.rowKey, resealing.original.sealed])
+                try db.execute(sql: sql, arguments: [resealing.resealed, resealing.original.rowKey.databaseValue, resealing.original.sealed])
                 resealed += db.changesCount
             }
             return (resealed, resealings.count - resealed)
         }
+    }
+}
+
+extension RowKey {
+    init(_ value: DatabaseValue) {
+        if case .int64(let number) = value.storage {
+            self = .integer(number)
+        } else {
+            self = .text(String.fromDatabaseValue(value) ?? "")
+        }
+    }
+
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .integer(let value): value.databaseValue
+        case .text(let value): value.databaseValue
+        }
+    }
+}
+
+extension Row {
+    /// The named columns as text (integers in decimal, NULL as empty), for building a sealing context.
+    func texts(_ columns: [String]) -> [String: String] {
+        Dictionary(
+            uniqueKeysWithValues: columns.map { column in
+                let value: DatabaseValue = self[column]
+                return switch value.storage {
+                case .null: (column, "")
+                case .int64(let number): (column, String(number))
+                case .double(let number): (column, String(number))
+                case .string(let text): (column, text)
+                case .blob(let data): (column, "<\(data.count) bytes>")
+                }
+            }
+        )
     }
 }

@@ -1,41 +1,15 @@
 import Foundation
 import GRDB
 
-/// A row held for one refresh: the connection as read under the lease, and who holds it.
-struct RefreshLease: Sendable {
-    var connection: ConnectionRecord
-    var owner: String
-    /// The row still carried a lapsed lease: an earlier refresh stopped (crash, kill) before it finished.
-    var previousAttemptInterrupted: Bool
-}
-
-/// What a refresh brought back from Square, already sealed.
-struct RefreshedTokens: Sendable {
-    var sealedAccessToken: String
-    /// Nil when Square returned no refresh token (the stored one stays).
-    var sealedRefreshToken: String?
-    var expiresAt: Date?
-    var refreshTokenExpiresAt: Date?
-    var shortLived: Bool
-}
-
-/// Why a lease was not granted.
-enum LeaseRefusal: Error, Sendable, Equatable {
-    case notFound
-    case notRefreshable(status: String)
-    case notDue
-    case busy(until: Date)
-}
-
 extension AppDatabase {
     /// Connections whose tokens are due for a refresh and free to lease, soonest-expiring first.
-    func connectionsDueForRefresh(settings: TokenLifeSettings, now: Date, merchantId: String? = nil) throws -> [ConnectionRecord] {
+    func connectionsDueForRefresh(settings: TokenLifeSettings, now: Date, merchantId: String? = nil) async throws(StorageError) -> [ConnectionRecord]
+    {
         typealias C = ConnectionRecord.Columns
-        return try reader.read { db in
-            let refreshable = [ConnectionStatus.active.rawValue, ConnectionStatus.expired.rawValue]
+        return try await read { db in
             let leaseFree: SQLExpression = C.refreshLeaseUntil == nil || C.refreshLeaseUntil <= now
             let backoffOver: SQLExpression = C.nextRefreshAt == nil || C.nextRefreshAt <= now
-            var request = ConnectionRecord.filter(refreshable.contains(C.status))
+            var request = ConnectionRecord.filter(ConnectionStatus.refreshable.contains(C.status))
             request = request.filter(C.sealedRefreshToken != nil).filter(leaseFree).filter(backoffOver)
             // SQLite sorts NULL first in ascending order: connections with no known expiry are looked at first.
             request = request.order(C.expiresAt.asc)
@@ -51,10 +25,10 @@ extension AppDatabase {
         settings: TokenLifeSettings,
         force: Bool,
         now: Date
-    ) throws -> Result<RefreshLease, LeaseRefusal> {
-        try writer.write { db in
+    ) async throws(StorageError) -> Result<RefreshLease, LeaseRefusal> {
+        try await write { db in
             guard let connection = try ConnectionRecord.fetchOne(db, key: connectionId) else { return .failure(.notFound) }
-            guard [ConnectionStatus.active.rawValue, ConnectionStatus.expired.rawValue].contains(connection.status),
+            guard ConnectionStatus.refreshable.contains(connection.status),
                 connection.sealedRefreshToken != nil
             else { return .failure(.notRefreshable(status: connection.status)) }
             if let until = connection.refreshLeaseUntil, until > now { return .failure(.busy(until: until)) }
@@ -80,11 +54,11 @@ extension AppDatabase {
     /// Stores refreshed tokens, clears the lease and failures, and audits, in one transaction.
     ///
     /// Returns false when the connection was revoked meanwhile (the new tokens are then dropped on purpose).
-    func saveRefreshedTokens(_ tokens: RefreshedTokens, connectionId: Int64, now: Date, audit: AuditEventRecord) throws -> Bool {
-        try writer.write { db in
+    func saveRefreshedTokens(_ tokens: RefreshedTokens, connectionId: Int64, now: Date, audit: AuditEventRecord) async throws(StorageError) -> Bool {
+        try await write { db in
             // Square's answer is the truth even if our lease lapsed: the old refresh token may be spent already.
             guard var connection = try ConnectionRecord.fetchOne(db, key: connectionId),
-                connection.status != ConnectionStatus.revoked.rawValue
+                connection.status != .revoked
             else { return false }
             connection.sealedAccessToken = tokens.sealedAccessToken
             if let refresh = tokens.sealedRefreshToken { connection.sealedRefreshToken = refresh }
@@ -93,7 +67,7 @@ extension AppDatabase {
             }
             connection.expiresAt = tokens.expiresAt
             connection.shortLived = tokens.shortLived
-            connection.status = ConnectionStatus.active.rawValue
+            connection.status = .active
             connection.lastRefreshedAt = now
             connection.refreshLeaseUntil = nil
             connection.refreshLeaseOwner = nil
@@ -109,8 +83,8 @@ extension AppDatabase {
     }
 
     /// Records a failed refresh that may succeed later: counts it, schedules the retry, releases the lease.
-    func recordRefreshFailure(connectionId: Int64, reason: String, retryAt: Date, now: Date, audit: AuditEventRecord) throws {
-        try writer.write { db in
+    func recordRefreshFailure(connectionId: Int64, reason: String, retryAt: Date, now: Date, audit: AuditEventRecord) async throws(StorageError) {
+        try await write { db in
             try db.execute(
                 sql: """
                     UPDATE connection SET refreshFailureCount = refreshFailureCount + 1, lastError = ?, nextRefreshAt = ?,
@@ -125,15 +99,15 @@ extension AppDatabase {
     }
 
     /// Marks a connection as needing the merchant to authorize again, with the reason, and releases any lease.
-    func markNeedsReauth(connectionId: Int64, reason: String, now: Date, audit: AuditEventRecord) throws {
-        try writer.write { db in
+    func markNeedsReauth(connectionId: Int64, reason: String, now: Date, audit: AuditEventRecord) async throws(StorageError) {
+        try await write { db in
             try db.execute(
                 sql: """
                     UPDATE connection SET status = ?, lastError = ?, refreshLeaseUntil = NULL, refreshLeaseOwner = NULL,
                         nextRefreshAt = NULL, updatedAt = ?
                     WHERE id = ? AND status != ?
                     """,
-                arguments: [ConnectionStatus.needsReauth.rawValue, reason, now, connectionId, ConnectionStatus.revoked.rawValue]
+                arguments: [ConnectionStatus.needsReauth, reason, now, connectionId, ConnectionStatus.revoked]
             )
             var audit = audit
             try audit.insert(db)
@@ -141,8 +115,8 @@ extension AppDatabase {
     }
 
     /// Lets go of a lease without changing anything else (nothing was sent to Square).
-    func releaseLease(connectionId: Int64, owner: String) throws {
-        try writer.write { db in
+    func releaseLease(connectionId: Int64, owner: String) async throws(StorageError) {
+        try await write { db in
             try db.execute(
                 sql: "UPDATE connection SET refreshLeaseUntil = NULL, refreshLeaseOwner = NULL WHERE id = ? AND refreshLeaseOwner = ?",
                 arguments: [connectionId, owner]
@@ -153,11 +127,11 @@ extension AppDatabase {
     // MARK: Status checks
 
     /// Active connections whose token status was not checked since `checkedBefore`.
-    func connectionsDueForStatusCheck(checkedBefore: Date) throws -> [ConnectionRecord] {
+    func connectionsDueForStatusCheck(checkedBefore: Date) async throws(StorageError) -> [ConnectionRecord] {
         typealias C = ConnectionRecord.Columns
-        return try reader.read { db in
+        return try await read { db in
             try ConnectionRecord
-                .filter(C.status == ConnectionStatus.active.rawValue)
+                .filter(C.status == ConnectionStatus.active)
                 .filter(C.sealedAccessToken != nil)
                 .filter(C.lastCheckedAt == nil || C.lastCheckedAt < checkedBefore)
                 .order(C.lastCheckedAt.asc)
@@ -166,8 +140,8 @@ extension AppDatabase {
     }
 
     /// Records a status check Square answered with success: scopes and expiry as Square sees them.
-    func recordHealthyStatus(connectionId: Int64, scopes: String?, expiresAt: Date?, now: Date) throws {
-        try writer.write { db in
+    func recordHealthyStatus(connectionId: Int64, scopes: String?, expiresAt: Date?, now: Date) async throws(StorageError) {
+        try await write { db in
             guard var connection = try ConnectionRecord.fetchOne(db, key: connectionId) else { return }
             if let scopes { connection.scopes = scopes }
             if let expiresAt { connection.expiresAt = expiresAt }
@@ -178,29 +152,19 @@ extension AppDatabase {
     }
 
     /// Records a status check that found the access token expired: the refresher renews it on its next pass.
-    func markAccessTokenExpired(connectionId: Int64, now: Date, audit: AuditEventRecord) throws {
-        try writer.write { db in
+    func markAccessTokenExpired(connectionId: Int64, now: Date, audit: AuditEventRecord) async throws(StorageError) {
+        try await write { db in
             try db.execute(
                 sql: """
                     UPDATE connection SET status = ?, lastCheckedAt = ?, nextRefreshAt = NULL, updatedAt = ?
                     WHERE id = ? AND status = ?
                     """,
                 arguments: [
-                    ConnectionStatus.expired.rawValue, now, now, connectionId, ConnectionStatus.active.rawValue,
+                    ConnectionStatus.expired, now, now, connectionId, ConnectionStatus.active,
                 ]
             )
             var audit = audit
             try audit.insert(db)
         }
-    }
-
-    /// Connections by id, for reports.
-    func connection(id: Int64) throws -> ConnectionRecord? {
-        try reader.read { db in try ConnectionRecord.fetchOne(db, key: id) }
-    }
-
-    /// Every connection, for passes and tests.
-    func allConnections() throws -> [ConnectionRecord] {
-        try reader.read { db in try ConnectionRecord.order(ConnectionRecord.Columns.id).fetchAll(db) }
     }
 }

@@ -7,7 +7,6 @@ struct ConnectController {
     let service: OnboardingService
     let pages: PageRenderer
     let cookies: BrowserCookies
-    static let maxFormBytes = 4096
     static let maxCallbackQueryBytes = 4096
 
     var endpoints: RouteCollection<AppRequestContext> {
@@ -18,6 +17,11 @@ struct ConnectController {
         return routes
     }
 
+    /// The CSRF token a form on the connect page carries: a double-submit cookie, since no session exists yet.
+    func expectedCSRFToken(request: Request, context: AppRequestContext) -> String? {
+        cookies.value(cookies.csrf, in: request)
+    }
+
     /// GET / — who asks for what, and a Connect button.
     @Sendable func connectPage(request: Request, context: AppRequestContext) async throws -> Response {
         let csrf = cookies.value(cookies.csrf, in: request) ?? SecureRandom.urlSafeToken()
@@ -26,18 +30,10 @@ struct ConnectController {
         return response
     }
 
-    struct StartForm: Decodable {
-        var csrf_token: String?
-    }
-
-    /// POST /oauth/start — creates the authorization and sends the browser to Square's consent page.
+    /// POST /oauth/start — creates the authorization and sends the browser to Square's consent page (CSRF checked before).
     @Sendable func start(request: Request, context: AppRequestContext) async throws -> Response {
-        let form = try await Self.decodeForm(StartForm.self, from: request)
-        guard let expected = cookies.value(cookies.csrf, in: request), let given = form.csrf_token,
-            ConstantTime.equals(given, expected)
-        else { throw OnboardingError.csrfRejected }
         let binding = cookies.value(cookies.binding, in: request) ?? SecureRandom.urlSafeToken()
-        let url = try service.startAuthorization(browserBinding: binding)
+        let url = try await service.startAuthorization(browserBinding: binding)
         var response = Response(status: .seeOther, headers: [.location: url.absoluteString])
         response.setCookie(cookies.make(cookies.binding, value: binding, maxAge: 3600))
         return response
@@ -59,14 +55,5 @@ struct ConnectController {
         var response = Response(status: .seeOther, headers: [.location: "/connection?connected=1"])
         response.setCookie(cookies.make(cookies.session, value: grant.token, maxAge: Int(OnboardingService.merchantSessionLifetime)))
         return response
-    }
-
-    /// Decodes a bounded `application/x-www-form-urlencoded` body.
-    static func decodeForm<Form: Decodable>(_ type: Form.Type, from request: Request) async throws -> Form {
-        let buffer = try await request.body.collect(upTo: maxFormBytes)
-        guard let form = try? URLEncodedFormDecoder().decode(Form.self, from: String(buffer: buffer)) else {
-            throw OnboardingError.csrfRejected
-        }
-        return form
     }
 }

@@ -32,36 +32,42 @@ struct ConnectPageModel: Sendable {
     }
 }
 
-/// The result page: the merchant's connection as it stands, and a Disconnect button while it is active.
+/// The result page: the merchant's connection as it stands, and a Disconnect button while it holds a token.
 struct ConnectionPageModel: Sendable {
     var platformName: String
     var merchantId: String
     var statusLabel: String
     var statusClass: String
     var isActive: Bool
+    /// Active, needs re-authorization or expired: there is still something to disconnect.
+    var canDisconnect: Bool
     var permissions: [ConnectPageModel.Permission]
+    /// When the current access token stops working.
     var expiresAt: String?
+    /// When the refresher renews the access token at the latest.
+    var renewsBy: String?
     var connectedAt: String
     var revokedAt: String?
     var csrfToken: String
     var justConnected: Bool
 
-    init(connection: ConnectionRecord, csrfToken: String, platformName: String, justConnected: Bool) {
+    init(connection: ConnectionRecord, csrfToken: String, platformName: String, tokenLife: TokenLifeSettings, justConnected: Bool) {
         self.platformName = platformName
         merchantId = connection.merchantId
-        isActive = connection.status == ConnectionStatus.active.rawValue
+        isActive = connection.status == .active
+        canDisconnect = connection.holdsToken
         (statusLabel, statusClass) =
-            switch ConnectionStatus(rawValue: connection.status) {
+            switch connection.status {
             case .active: ("Connected", "ok")
             case .needsReauth: ("Needs to be connected again", "warn")
             case .revoked: ("Disconnected", "off")
             case .expired: ("Expired", "warn")
-            case nil: (connection.status, "warn")
             }
         permissions = connection.scopes.split(separator: " ").map {
             .init(name: String($0), description: SquareScope.describe(String($0)))
         }
         expiresAt = isActive ? connection.expiresAt.map(Self.format) : nil
+        renewsBy = isActive ? Self.format(tokenLife.nextRenewal(of: connection)) : nil
         connectedAt = Self.format(connection.connectedAt)
         revokedAt = connection.revokedAt.map(Self.format)
         self.csrfToken = csrfToken
@@ -79,4 +85,6 @@ struct ErrorPageModel: Sendable {
     var status: Int
     var title: String
     var message: String
+    /// The request id, shown on internal errors so an operator can find the log line.
+    var reference: String? = nil
 }

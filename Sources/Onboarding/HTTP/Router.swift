@@ -1,0 +1,53 @@
+import Hummingbird
+
+/// The whole access policy in one place: global middleware, then one route group per realm with its own context.
+///
+/// A handler never checks a session or a CSRF token itself: the group it is added to has already done so.
+/// The admin dashboard (`/admin`, `AdminRequestContext`) and the partner API (`/api/v1`, `PartnerRequestContext`)
+/// become two more groups here.
+func buildRouter(services: AppServices, pages: PageRenderer, publicDirectory: String) -> Router<AppRequestContext> {
+    let configuration = services.configuration
+    let service = services.onboarding
+    let cookies = BrowserCookies(secure: configuration.secureCookies)
+    let origin = configuration.publicOrigin
+    let squareOrigin = configuration.squareEnvironment.baseURL.absoluteString.trimmingSuffix("/")
+
+    let router = Router(context: AppRequestContext.self)
+    // Every request: a log line (with its request id), security headers, error pages that keep the status, static files.
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware(squareOrigin: squareOrigin, frameAncestors: configuration.frameAncestors))
+    router.add(middleware: ErrorPageMiddleware(pages: pages))
+    router.add(middleware: FileMiddleware(publicDirectory, searchForIndexHtml: false, logger: services.logger))
+
+    // Merchant pages before a connection exists: the connect form's token is a double-submit cookie.
+    let connect = ConnectController(service: service, pages: pages, cookies: cookies)
+    router.group()
+        .add(middleware: CSRFMiddleware(allowedOrigin: origin, expectedToken: connect.expectedCSRFToken))
+        .addRoutes(connect.endpoints)
+
+    // Merchant pages of a connected browser: the session cookie → MerchantRequestContext; forms carry the session's token.
+    router.group(context: MerchantSessionContext.self)
+        .add(middleware: MerchantSessionAuthenticator(service: service, cookies: cookies))
+        .group(context: MerchantRequestContext.self)
+        .add(
+            middleware: CSRFMiddleware<MerchantRequestContext>(allowedOrigin: origin) { _, context in
+                context.merchant.session.csrfToken
+            }
+        )
+        .addRoutes(ConnectionController(service: service, pages: pages).endpoints)
+
+    // Square's webhooks: the HMAC signature over URL and raw body is the caller's identity.
+    router.addRoutes(
+        SquareWebhookController(
+            store: services.store,
+            signatureKey: configuration.webhookSignatureKey,
+            notificationURL: configuration.webhookNotificationURL,
+            environment: service.environmentName,
+            clock: services.clock
+        ).endpoints
+    )
+
+    // Health: open to load balancers.
+    router.addRoutes(HealthController(store: services.store).endpoints)
+    return router
+}

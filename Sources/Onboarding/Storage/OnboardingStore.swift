@@ -1,0 +1,273 @@
+import Foundation
+
+/// Everything the domain keeps, behind one interface: SQLite today (`AppDatabase`), PostgreSQL later.
+///
+/// Each write is one transaction; each method is named after what it means, not how it is stored.
+/// `Tests/OnboardingTests/StoreContractTests.swift` is the contract every engine must pass.
+protocol OnboardingStore: Sendable {
+    // MARK: Authorizations
+
+    /// Records a new authorization attempt and its audit event.
+    func beginAuthorization(_ authorization: AuthorizationRecord, audit: AuditEventRecord) async throws(StorageError)
+    /// Checks a callback's state and, when it is good, marks it consumed in the same transaction.
+    func consumeAuthorization(stateHash: String, browserBindingHash: String?, now: Date) async throws(StorageError) -> StateCheck
+    /// Records how a consumed authorization ended when it produced no connection, with its audit event.
+    func closeAuthorization(stateHash: String, outcome: AuthorizationOutcome, audit: AuditEventRecord) async throws(StorageError)
+    /// One authorization by its state's hash.
+    func authorization(stateHash: String) async throws(StorageError) -> AuthorizationRecord?
+
+    // MARK: Connections and merchant sessions
+
+    /// Stores a fresh grant: upserts the connection, closes the authorization, opens a merchant session, audits.
+    func saveConnection(
+        _ grant: ConnectionGrant,
+        stateHash: String,
+        session: MerchantSessionSeed,
+        audit: AuditEventRecord
+    ) async throws(StorageError) -> ConnectionRecord
+    /// The session a browser cookie's hash names, with its connection, while the session lasts.
+    func merchantSession(hash: String, now: Date) async throws(StorageError) -> MerchantSession?
+    /// Ends a connection and forgets its tokens; audits only the first revocation, a later one as a confirmation.
+    func markRevoked(
+        connectionId: Int64,
+        by revokedBy: String,
+        now: Date,
+        audit: AuditEventRecord
+    ) async throws(StorageError)
+        -> RevocationResult
+    func connection(id: Int64) async throws(StorageError) -> ConnectionRecord?
+    func connection(environment: String, merchantId: String) async throws(StorageError) -> ConnectionRecord?
+    /// Every connection in id order (passes over one merchant, tests).
+    func allConnections() async throws(StorageError) -> [ConnectionRecord]
+
+    // MARK: Audit
+
+    /// Appends one audit event.
+    func appendAudit(_ event: AuditEventRecord) async throws(StorageError)
+    /// Audit events in the order they happened, optionally for one merchant.
+    func auditEvents(merchantId: String?) async throws(StorageError) -> [AuditEventRecord]
+    /// How many rows the main tables hold.
+    func counts() async throws(StorageError) -> StoreCounts
+    /// Proves the store answers.
+    func ping() async throws(StorageError)
+
+    // MARK: Token life
+
+    /// Connections whose tokens are due for a refresh and free to lease, soonest-expiring first.
+    func connectionsDueForRefresh(
+        settings: TokenLifeSettings,
+        now: Date,
+        merchantId: String?
+    ) async throws(StorageError)
+        -> [ConnectionRecord]
+    /// Leases a connection for one refresh with a conditional update; `force` skips the due check.
+    func leaseForRefresh(
+        connectionId: Int64,
+        owner: String,
+        settings: TokenLifeSettings,
+        force: Bool,
+        now: Date
+    )
+        async throws(StorageError) -> Result<RefreshLease, LeaseRefusal>
+    /// Stores refreshed tokens, clears the lease and failures, and audits; false when the connection was revoked meanwhile.
+    func saveRefreshedTokens(
+        _ tokens: RefreshedTokens,
+        connectionId: Int64,
+        now: Date,
+        audit: AuditEventRecord
+    )
+        async throws(StorageError) -> Bool
+    /// Counts a failed refresh that may succeed later, schedules the retry, releases the lease.
+    func recordRefreshFailure(
+        connectionId: Int64,
+        reason: String,
+        retryAt: Date,
+        now: Date,
+        audit: AuditEventRecord
+    )
+        async throws(StorageError)
+    /// Marks a connection as needing the merchant to authorize again (never a revoked one), releasing any lease.
+    func markNeedsReauth(connectionId: Int64, reason: String, now: Date, audit: AuditEventRecord) async throws(StorageError)
+    /// Lets go of a lease without changing anything else.
+    func releaseLease(connectionId: Int64, owner: String) async throws(StorageError)
+    /// Active connections whose token status was not checked since `checkedBefore`, least recently checked first.
+    func connectionsDueForStatusCheck(checkedBefore: Date) async throws(StorageError) -> [ConnectionRecord]
+    /// Records a status check Square answered with success.
+    func recordHealthyStatus(connectionId: Int64, scopes: String?, expiresAt: Date?, now: Date) async throws(StorageError)
+    /// Records a status check that found the access token expired (only an active connection changes).
+    func markAccessTokenExpired(connectionId: Int64, now: Date, audit: AuditEventRecord) async throws(StorageError)
+
+    // MARK: Square events
+
+    /// Records a Square event once and, for `oauth.authorization.revoked`, revokes the connection, in one transaction.
+    func applySquareEvent(
+        _ event: SquareEventRecord,
+        environment: String,
+        revokedBy: String?
+    ) async throws(StorageError)
+        -> SquareEventResult
+
+    // MARK: Sealed values (key rotation, environment identity)
+
+    /// How many non-NULL values of `column` are sealed under each key id, without reading any plaintext.
+    func sealedValueCounts(in column: SealedColumn) async throws(StorageError) -> [KeyIDCount]
+    /// Up to `limit` values of `column` not sealed under `activeKeyID`, in primary-key order after `cursor`.
+    func sealedValuesNeedingResealing(
+        in column: SealedColumn,
+        activeKeyID: String,
+        after cursor: RowKey?,
+        limit: Int
+    )
+        async throws(StorageError) -> [SealedValue]
+    /// Writes each re-sealed value in one transaction, only where the row still holds the value that was read.
+    func replaceSealedValues(
+        in column: SealedColumn,
+        _ resealings: [Resealing]
+    ) async throws(StorageError)
+        -> (resealed: Int, skipped: Int)
+    /// The distinct environment names connections are stored under.
+    func connectionEnvironments() async throws(StorageError) -> [String]
+    /// Connections whose environment is one of `environments`, in id order.
+    func connections(inEnvironments environments: [String]) async throws(StorageError) -> [ConnectionRecord]
+    /// Moves connections to a new environment name with their re-sealed tokens, all or none, and audits once.
+    func rekeyConnections(_ changes: [ConnectionRekey], audit: AuditEventRecord) async throws(StorageError)
+}
+
+extension OnboardingStore {
+    func auditEvents() async throws(StorageError) -> [AuditEventRecord] { try await auditEvents(merchantId: nil) }
+}
+
+/// What checking a callback's state found.
+enum StateCheck: Sendable, Equatable {
+    case accepted(AuthorizationRecord)
+    case unknown
+    case expired
+    case reused
+    case otherBrowser
+}
+
+/// What a successful token exchange leaves to store, tokens already sealed.
+struct ConnectionGrant: Sendable {
+    var environment: String
+    var merchantId: String
+    var sealedAccessToken: String
+    var sealedRefreshToken: String?
+    var tokenType: String
+    var expiresAt: Date?
+    var refreshTokenExpiresAt: Date?
+    var scopes: String
+    var scopesConfirmed: Bool
+    var shortLived: Bool
+    var flow: OAuthFlow
+    var receivedAt: Date
+}
+
+/// A merchant session to open beside a new connection: the cookie's hash, its CSRF token, its end.
+struct MerchantSessionSeed: Sendable {
+    var hash: String
+    var csrfToken: String
+    var expiresAt: Date
+}
+
+/// A live merchant session and the connection it shows.
+struct MerchantSession: Sendable, Equatable {
+    var session: MerchantSessionRecord
+    var connection: ConnectionRecord
+}
+
+/// What `markRevoked` did.
+enum RevocationResult: Sendable, Equatable {
+    case revoked
+    /// It was revoked before (for example by Square's webhook); recorded as a confirmation.
+    case alreadyRevoked
+    case notFound
+}
+
+/// Row counts, for tests and health.
+struct StoreCounts: Sendable, Equatable {
+    var authorizations: Int
+    var connections: Int
+}
+
+/// A row held for one refresh: the connection as read under the lease, and who holds it.
+struct RefreshLease: Sendable {
+    var connection: ConnectionRecord
+    var owner: String
+    /// The row still carried a lapsed lease: an earlier refresh stopped (crash, kill) before it finished.
+    var previousAttemptInterrupted: Bool
+}
+
+/// What a refresh brought back from Square, already sealed.
+struct RefreshedTokens: Sendable {
+    var sealedAccessToken: String
+    /// Nil when Square returned no refresh token (the stored one stays).
+    var sealedRefreshToken: String?
+    var expiresAt: Date?
+    var refreshTokenExpiresAt: Date?
+    var shortLived: Bool
+}
+
+/// Why a lease was not granted.
+enum LeaseRefusal: Error, Sendable, Equatable {
+    case notFound
+    case notRefreshable(status: ConnectionStatus)
+    case notDue
+    case busy(until: Date)
+}
+
+/// What handling an inbound Square event did.
+enum SquareEventResult: Sendable, Equatable {
+    /// The event id was seen before: Square retried; nothing was done again.
+    case duplicate
+    /// The connection was marked revoked.
+    case revoked(merchantId: String)
+    /// Square confirmed a revocation we had already recorded.
+    case confirmed(merchantId: String)
+    /// Recorded, but no connection needed a change (unknown merchant, other event type).
+    case noChange
+}
+
+/// A row's primary key, whatever its type.
+enum RowKey: Sendable, Hashable, CustomStringConvertible {
+    case integer(Int64)
+    case text(String)
+
+    var description: String {
+        switch self {
+        case .integer(let value): String(value)
+        case .text(let value): value
+        }
+    }
+}
+
+/// One stored sealed value, the row that holds it, and the context it was sealed with.
+struct SealedValue: Sendable {
+    var rowKey: RowKey
+    var sealed: String
+    var context: String
+
+    /// The row's primary key as reports print it.
+    var rowID: String { rowKey.description }
+}
+
+/// A value read by `sealedValuesNeedingResealing` and what should replace it.
+struct Resealing: Sendable {
+    var original: SealedValue
+    var resealed: String
+}
+
+/// How many values of one column sit under one key id.
+struct KeyIDCount: Sendable, Equatable {
+    /// nil when the stored text is not a sealed box at all.
+    var keyID: String?
+    var count: Int
+}
+
+/// One connection moved to a new environment name, its tokens re-sealed for the new name.
+struct ConnectionRekey: Sendable {
+    var connectionId: Int64
+    var fromEnvironment: String
+    var toEnvironment: String
+    var sealedAccessToken: String?
+    var sealedRefreshToken: String?
+}

@@ -1,0 +1,73 @@
+import Foundation
+import GRDB
+
+/// One merchant's connection in one Square environment; tokens only as sealed boxes.
+struct ConnectionRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "connection"
+
+    var id: Int64?
+    /// The environment's stable name (`production`, `sandbox`, or the operator's name for a custom URL).
+    var environment: String
+    var merchantId: String
+    var sealedAccessToken: String?
+    var sealedRefreshToken: String?
+    var tokenType: String
+    var expiresAt: Date?
+    var refreshTokenExpiresAt: Date?
+    var scopes: String
+    var shortLived: Bool
+    var flow: OAuthFlow
+    var status: ConnectionStatus
+    var partnerId: String?
+    var partnerReference: String?
+    var connectedAt: Date
+    var lastRefreshedAt: Date?
+    var lastCheckedAt: Date?
+    var revokedAt: Date?
+    var revokedBy: String?
+    var refreshLeaseUntil: Date?
+    var refreshFailureCount: Int
+    var lastError: String?
+    var updatedAt: Date
+    var refreshLeaseOwner: String? = nil
+    var nextRefreshAt: Date? = nil
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let environment = Column(CodingKeys.environment)
+        static let merchantId = Column(CodingKeys.merchantId)
+        static let status = Column(CodingKeys.status)
+        static let sealedRefreshToken = Column(CodingKeys.sealedRefreshToken)
+        static let sealedAccessToken = Column(CodingKeys.sealedAccessToken)
+        static let expiresAt = Column(CodingKeys.expiresAt)
+        static let refreshTokenExpiresAt = Column(CodingKeys.refreshTokenExpiresAt)
+        static let connectedAt = Column(CodingKeys.connectedAt)
+        static let lastRefreshedAt = Column(CodingKeys.lastRefreshedAt)
+        static let lastCheckedAt = Column(CodingKeys.lastCheckedAt)
+        static let refreshLeaseUntil = Column(CodingKeys.refreshLeaseUntil)
+        static let nextRefreshAt = Column(CodingKeys.nextRefreshAt)
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    /// Ends the connection: status `revoked`, who and when, and its sealed tokens and refresh state forgotten.
+    mutating func revoke(by revokedBy: String, at now: Date) {
+        status = .revoked
+        revokedAt = now
+        self.revokedBy = revokedBy
+        sealedAccessToken = nil
+        sealedRefreshToken = nil
+        refreshLeaseUntil = nil
+        refreshLeaseOwner = nil
+        nextRefreshAt = nil
+        updatedAt = now
+    }
+
+    /// The access token's age is measured from its last refresh, or from the connection when never refreshed.
+    var tokenIssuedAt: Date { lastRefreshedAt ?? connectedAt }
+
+    /// Whether the connection still holds a token that Square could be asked to revoke.
+    var holdsToken: Bool { status != .revoked && (sealedAccessToken != nil || sealedRefreshToken != nil) }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import GRDB
+
+extension AppDatabase {
+    func applySquareEvent(
+        _ event: SquareEventRecord,
+        environment: String,
+        revokedBy: String?
+    ) async throws(StorageError)
+        -> SquareEventResult
+    {
+        try await write { db in
+            guard try SquareEventRecord.fetchOne(db, key: event.eventId) == nil else { return .duplicate }
+            try event.insert(db)
+            guard event.type == "oauth.authorization.revoked", let merchantId = event.merchantId, let revokedBy,
+                var connection = try Self.connection(db, environment: environment, merchantId: merchantId)
+            else { return .noChange }
+            var audit = AuditEventRecord(
+                occurredAt: event.receivedAt,
+                actor: .square,
+                action: .connectionRevoked,
+                merchantId: merchantId,
+                detail: "webhook event \(event.eventId): revoked by \(revokedBy)"
+            )
+            if connection.status == .revoked {
+                audit.action = .revocationConfirmed
+                try audit.insert(db)
+                return .confirmed(merchantId: merchantId)
+            }
+            connection.revoke(by: revokedBy, at: event.receivedAt)
+            try connection.update(db)
+            try audit.insert(db)
+            return .revoked(merchantId: merchantId)
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+
+/// The SQLite store: one WAL-mode file through GRDB, migrated on open, every access asynchronous and one transaction.
+final class AppDatabase: OnboardingStore {
+    private let writer: any DatabaseWriter
+
+    /// Wraps a writer and runs every pending migration before anything else touches it.
+    init(_ writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Migrations.migrator.migrate(writer)
+    }
+
+    /// An empty in-memory database, for the store's contract tests.
+    static func inMemory() throws -> AppDatabase {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        return try AppDatabase(DatabaseQueue(configuration: configuration))
+    }
+
+    /// Opens (or creates) the WAL-mode database file, readable only by this user; blocking, so run it off the async pool.
+    static func open(path: String) throws -> AppDatabase {
+        let directory = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(
+            atPath: directory,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.foreignKeysEnabled = true
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        return try AppDatabase(pool)
+    }
+
+    /// Runs `updates` in one write transaction on GRDB's writer queue, never on the caller's thread.
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws(StorageError) -> T {
+        do {
+            return try await writer.write(updates)
+        } catch {
+            throw StorageError(error)
+        }
+    }
+
+    /// Runs `value` in one read transaction on one of GRDB's reader queues.
+    func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws(StorageError) -> T {
+        do {
+            return try await writer.read(value)
+        } catch {
+            throw StorageError(error)
+        }
+    }
+
+    // MARK: Authorizations
+
+    func beginAuthorization(_ authorization: AuthorizationRecord, audit: AuditEventRecord) async throws(StorageError) {
+        try await write { db in
+            try authorization.insert(db)
+            var audit = audit
+            try audit.insert(db)
+        }
+    }
+
+    func consumeAuthorization(stateHash: String, browserBindingHash: String?, now: Date) async throws(StorageError) -> StateCheck {
+        try await write { db in
+            guard var authorization = try AuthorizationRecord.fetchOne(db, key: stateHash) else { return .unknown }
+            guard authorization.consumedAt == nil else { return .reused }
+            guard authorization.expiresAt > now else { return .expired }
+            guard let browserBindingHash, browserBindingHash == authorization.browserBindingHash else { return .otherBrowser }
+            authorization.consumedAt = now
+            authorization.outcome = .consumed
+            try authorization.update(db)
+            return .accepted(authorization)
+        }
+    }
+
+    func closeAuthorization(stateHash: String, outcome: AuthorizationOutcome, audit: AuditEventRecord) async throws(StorageError) {
+        try await write { db in
+            if var authorization = try AuthorizationRecord.fetchOne(db, key: stateHash) {
+                authorization.outcome = outcome
+                try authorization.update(db)
+            }
+            var audit = audit
+            try audit.insert(db)
+        }
+    }
+
+    func authorization(stateHash: String) async throws(StorageError) -> AuthorizationRecord? {
+        try await read { db in try AuthorizationRecord.fetchOne(db, key: stateHash) }
+    }
+
+    // MARK: Audit and health
+
+    func appendAudit(_ event: AuditEventRecord) async throws(StorageError) {
+        try await write { db in
+            var event = event
+            try event.insert(db)
+        }
+    }
+
+    func auditEvents(merchantId: String?) async throws(StorageError) -> [AuditEventRecord] {
+        try await read { db in
+            var request = AuditEventRecord.order(AuditEventRecord.Columns.id)
+            if let merchantId { request = request.filter(AuditEventRecord.Columns.merchantId == merchantId) }
+            return try request.fetchAll(db)
+        }
+    }
+
+    func counts() async throws(StorageError) -> StoreCounts {
+        try await read { db in
+            StoreCounts(authorizations: try AuthorizationRecord.fetchCount(db), connections: try ConnectionRecord.fetchCount(db))
+        }
+    }
+
+    func ping() async throws(StorageError) {
+        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+
+/// Where a connection stands; stored as text, checked by the schema.
+enum ConnectionStatus: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+    case active
+    case needsReauth = "needs_reauth"
+    case revoked
+    case expired
+
+    /// The statuses whose tokens the refresher may renew.
+    static let refreshable: [ConnectionStatus] = [.active, .expired]
+}
+
+/// Which OAuth flow an authorization used: PKCE alone, or the code flow with the client secret.
+public enum OAuthFlow: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+    /// PKCE only: no client secret in the exchange; refresh tokens are single-use and expire after 90 days.
+    case pkce
+    /// Authorization code with the client secret (and PKCE too): refresh tokens do not expire.
+    case code
+}
+
+/// How an authorization attempt ended; nil while it is open.
+enum AuthorizationOutcome: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+    case consumed
+    case connected
+    case denied
+    case squareError = "square_error"
+    case missingCode = "missing_code"
+    case exchangeFailed = "exchange_failed"
+}
+
+/// What an audit event records; stored as text, checked by the schema.
+enum AuditAction: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+    case authorizationStarted = "authorization.started"
+    case authorizationRejected = "authorization.rejected"
+    case authorizationDenied = "authorization.denied"
+    case authorizationFailed = "authorization.failed"
+    case connectionConnected = "connection.connected"
+    case connectionRevoked = "connection.revoked"
+    /// A second word on a revocation already recorded (Square's webhook after our own revoke, or the reverse).
+    case revocationConfirmed = "connection.revocation_confirmed"
+    case disconnectFailed = "connection.disconnect_failed"
+    case tokenRefreshed = "token.refreshed"
+    case tokenRefreshFailed = "token.refresh_failed"
+    case tokenNeedsReauth = "token.needs_reauth"
+    case tokenExpired = "token.expired"
+    case keysRotated = "keys.rotated"
+    case environmentRekeyed = "environment.rekeyed"
+}
+
+/// Who did something: stored as `merchant`, `system`, `square`, `cli`, `admin:NAME` or `partner:ID`.
+enum AuditActor: Codable, Sendable, Hashable, CustomStringConvertible, DatabaseValueConvertible {
+    case merchant
+    case system
+    case square
+    case cli
+    case admin(String)
+    case partner(String)
+
+    var description: String {
+        switch self {
+        case .merchant: "merchant"
+        case .system: "system"
+        case .square: "square"
+        case .cli: "cli"
+        case .admin(let name): "admin:\(name)"
+        case .partner(let id): "partner:\(id)"
+        }
+    }
+
+    init?(_ text: String) {
+        switch text {
+        case "merchant": self = .merchant
+        case "system": self = .system
+        case "square": self = .square
+        case "cli": self = .cli
+        default:
+            if text.hasPrefix("admin:"), text.count > 6 {
+                self = .admin(String(text.dropFirst(6)))
+            } else if text.hasPrefix("partner:"), text.count > 8 {
+                self = .partner(String(text.dropFirst(8)))
+            } else {
+                return nil
+            }
+        }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let actor = AuditActor(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown actor '\(text)'"))
+        }
+        self = actor
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
+    var databaseValue: DatabaseValue { description.databaseValue }
+
+    static func fromDatabaseValue(_ value: DatabaseValue) -> AuditActor? {
+        String.fromDatabaseValue(value).flatMap(AuditActor.init)
+    }
+
+    /// The SQL condition the schema checks actor columns with.
+    static let sqlCheck = "IN ('merchant', 'system', 'square', 'cli') OR actor GLOB 'admin:?*' OR actor GLOB 'partner:?*'"
+}
