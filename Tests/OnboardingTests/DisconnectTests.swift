@@ -86,4 +86,65 @@ struct DisconnectTests {
             }
         }
     }
+    /// Puts the browser's connection into `status` the way the refresher or the status check would.
+    static func move(_ h: H, to status: ConnectionStatus) async throws {
+        let store = try h.database()
+        let id = try #require(try await h.stored("MLSANDBOXCAFE").id)
+        let audit = AuditEventRecord(occurredAt: Date(), actor: .system, action: .tokenNeedsReauth, merchantId: "MLSANDBOXCAFE")
+        switch status {
+        case .needsReauth: try await store.markNeedsReauth(connectionId: id, reason: "refused", now: Date(), audit: audit)
+        case .expired: try await store.markAccessTokenExpired(connectionId: id, now: Date(), audit: audit)
+        default: Issue.record("not a state to move to: \(status)")
+        }
+        #expect(try await h.stored("MLSANDBOXCAFE").status == status)
+    }
+
+    @Test(arguments: [ConnectionStatus.needsReauth, .expired])
+    func aConnectionThatNoLongerWorksCanStillBeDisconnected(status: ConnectionStatus) async throws {
+        try await H.run { h in
+            try await h.withService { browser in
+                _ = try await h.connect(browser)
+                try await Self.move(h, to: status)
+                let page = try await browser.get("/connection")
+                #expect(page.html.contains(#"id="disconnect""#), "the button is offered while a token is held")
+                let csrf = try await browser.csrfToken(on: "/connection")
+                #expect(try await browser.post("/connection/disconnect", form: ["csrf_token": csrf]).status == .seeOther)
+                #expect(!h.emulator.isAuthorized(merchantId: "MLSANDBOXCAFE"), "revoked at Square too")
+                let ended = try await h.stored("MLSANDBOXCAFE")
+                #expect(ended.status == .revoked && ended.sealedRefreshToken == nil)
+                let audit = try #require(try await h.database().auditEvents().last)
+                #expect(audit.action == .connectionRevoked && audit.detail == "was \(status.rawValue); revoked at Square")
+            }
+        }
+    }
+
+    @Test func aBrokenConnectionEndsHereEvenWhenSquareCannotBeReached() async throws {
+        try await H.run { h in
+            try await h.withService { browser in
+                _ = try await h.connect(browser)
+                try await Self.move(h, to: .needsReauth)
+                h.emulator.inject(.status(503, path: "/oauth2/revoke"))
+                let csrf = try await browser.csrfToken(on: "/connection")
+                #expect(try await browser.post("/connection/disconnect", form: ["csrf_token": csrf]).status == .seeOther)
+                #expect(try await browser.get("/connection").html.contains("Disconnected"))
+                let audit = try #require(try await h.database().auditEvents().last)
+                #expect(audit.detail.hasPrefix("was needs_reauth; Square did not confirm (square=transient status=503); ended here"))
+            }
+        }
+    }
+
+    @Test func aBrokenConnectionEndsHereWithoutAClientSecret() async throws {
+        try await H.run { h in
+            try await h.withService(["square.clientSecret": ""]) { browser in
+                _ = try await h.connect(browser)
+                try await Self.move(h, to: .expired)
+                let csrf = try await browser.csrfToken(on: "/connection")
+                #expect(try await browser.post("/connection/disconnect", form: ["csrf_token": csrf]).status == .seeOther)
+                #expect(try await h.stored("MLSANDBOXCAFE").status == .revoked)
+                #expect(h.emulator.isAuthorized(merchantId: "MLSANDBOXCAFE"), "Square could not be told")
+                let audit = try #require(try await h.database().auditEvents().last)
+                #expect(audit.detail == "was expired; not revoked at Square (no client secret configured); ended here")
+            }
+        }
+    }
 }

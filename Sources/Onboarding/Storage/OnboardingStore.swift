@@ -190,7 +190,7 @@ struct StoreCounts: Sendable, Equatable {
 }
 
 /// A row held for one refresh: the connection as read under the lease, and who holds it.
-struct RefreshLease: Sendable {
+struct RefreshLease: Sendable, Equatable {
     var connection: ConnectionRecord
     var owner: String
     /// The row still carried a lapsed lease: an earlier refresh stopped (crash, kill) before it finished.

@@ -52,6 +52,11 @@ final class AppDatabase: OnboardingStore {
         }
     }
 
+    /// Closes every connection to the file; any later access fails with `StorageError.unavailable`.
+    func close() throws {
+        try writer.close()
+    }
+
     // MARK: Authorizations
 
     func beginAuthorization(_ authorization: AuthorizationRecord, audit: AuditEventRecord) async throws(StorageError) {

@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import Onboarding
+
+/// What only the SQLite engine promises: the schema refuses values the Swift enums cannot hold, and v3 keeps old rows.
+@Suite("SQLite store")
+struct SQLiteStoreTests {
+    static let v2 = "v2: refresh lease owner and backoff, squareEvent"
+
+    @Test(arguments: [
+        "UPDATE connection SET status = 'paused'",
+        "UPDATE connection SET flow = 'implicit'",
+        "UPDATE authorization SET outcome = 'maybe'",
+        "UPDATE authorization SET flow = 'implicit'",
+        "INSERT INTO auditEvent (occurredAt, actor, action, detail) VALUES ('2026-01-01', 'system', 'connection.exploded', '')",
+        "INSERT INTO auditEvent (occurredAt, actor, action, detail) VALUES ('2026-01-01', 'hacker', 'keys.rotated', '')",
+        "INSERT INTO auditEvent (occurredAt, actor, action, detail) VALUES ('2026-01-01', 'admin:', 'keys.rotated', '')",
+    ])
+    func theSchemaRefusesValuesOutsideTheEnums(statement: String) async throws {
+        let queue = try DatabaseQueue()
+        let store = try AppDatabase(queue)
+        try await StoreContractTests.connect(store, "MLA")
+        #expect(throws: DatabaseError.self) { try queue.write { db in try db.execute(sql: statement) } }
+        #expect(try await store.connection(environment: "sandbox", merchantId: "MLA")?.status == .active)
+    }
+
+    @Test func theTypedSchemaMigrationKeepsEveryRowAndItsLinks() async throws {
+        let queue = try DatabaseQueue()
+        try Migrations.migrator.migrate(queue, upTo: Self.v2)
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO authorization (stateHash, sealedCodeVerifier, scopes, flow, browserBindingHash, createdAt,
+                        expiresAt, consumedAt, outcome, merchantId)
+                    VALUES ('s1', 'sb1.k.v', 'PAYMENTS_READ', 'code', 'b', '2026-01-01 00:00:00.000',
+                        '2026-01-01 00:10:00.000', '2026-01-01 00:01:00.000', 'connected', 'MLA');
+                    INSERT INTO connection (environment, merchantId, sealedAccessToken, sealedRefreshToken, tokenType, scopes,
+                        shortLived, flow, status, connectedAt, refreshFailureCount, updatedAt, lastError, refreshLeaseOwner)
+                    VALUES ('sandbox', 'MLA', 'sb1.k.a', 'sb1.k.r', 'bearer', 'PAYMENTS_READ', 0, 'code', 'needs_reauth',
+                        '2026-01-01 00:01:00.000', 2, '2026-01-02 00:00:00.000', 'refused', NULL);
+                    INSERT INTO merchantSession (sessionHash, connectionId, csrfToken, createdAt, expiresAt)
+                    VALUES ('h', 1, 'c', '2026-01-01 00:01:00.000', '2999-01-01 00:00:00.000');
+                    INSERT INTO auditEvent (occurredAt, actor, action, merchantId, detail)
+                    VALUES ('2026-01-01 00:01:00.000', 'merchant', 'connection.connected', 'MLA', 'flow=code');
+                    """
+            )
+        }
+        let store = try AppDatabase(queue)
+        let connection = try #require(try await store.connection(environment: "sandbox", merchantId: "MLA"))
+        #expect(connection.status == .needsReauth && connection.flow == .code && connection.refreshFailureCount == 2)
+        #expect(connection.sealedAccessToken == "sb1.k.a" && connection.lastError == "refused")
+        #expect(try await store.authorization(stateHash: "s1")?.outcome == .connected)
+        #expect(try await store.merchantSession(hash: "h", now: Date())?.connection.id == connection.id)
+        let audit = try await store.auditEvents()
+        #expect(audit.map(\.action) == [.connectionConnected] && audit.first?.actor == .merchant)
+        let indexes = try await queue.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index'") }
+        for index in ["index_connection_on_status", "index_auditEvent_on_merchantId", "index_authorization_on_expiresAt"] {
+            #expect(indexes.contains(index))
+        }
+        let (orphans, integrity) = try await queue.read { db in
+            (try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").count, try String.fetchOne(db, sql: "PRAGMA integrity_check"))
+        }
+        #expect(orphans == 0 && integrity == "ok")
+    }
+}
