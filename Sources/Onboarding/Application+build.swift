@@ -1,14 +1,8 @@
-import Configuration
 import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
 import SquareOAuth
-
-/// Builds the service from configuration: `main`, `demo` and the tests all come through here.
-public func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
-    try await buildApplication(configuration: AppConfiguration(reader: reader))
-}
 
 /// The service's parts, built once from configuration and shared by `buildApplication` and the command-line tools.
 struct AppServices: Sendable {
