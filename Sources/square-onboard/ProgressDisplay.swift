@@ -46,16 +46,17 @@ final class ProgressDisplay: Sendable {
         }
     }
 
-    /// Ends with one summary line, `finished: 20/20 connections in 1.2 s`, replacing the updating line on a terminal;
-    /// later calls do nothing, so a command can call it before its first line of output.
+    /// Ends with one summary line, `finished: 20/20 connections in 1.2 s`, replacing the updating line on a terminal.
+    /// Nothing is written when no step was shown (a failure before the work began); later calls do nothing, so a
+    /// command can call it before its first line of output and again on the way out.
     func finish() {
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         state.withLock { state in
             guard !state.finished else { return }
             state.finished = true
-            let counts = state.last.map { "\($0.done)/\($0.total) \(unit)" } ?? "no \(unit)"
-            let summary = "finished: \(counts) in \(String(format: "%.1f", seconds)) s"
+            guard let last = state.last else { return }
+            let summary = "finished: \(last.done)/\(last.total) \(unit) in \(String(format: "%.1f", seconds)) s"
             write((state.lineOpen ? "\r\u{1B}[K" : "") + summary + "\n")
             state.lineOpen = false
         }

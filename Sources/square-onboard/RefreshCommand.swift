@@ -33,6 +33,7 @@ struct RefreshCommand: AsyncParsableCommand {
 
     func run() async throws {
         let display = ProgressDisplay(unit: "connections")
+        defer { display.finish() }
         let succeeded = try await RefreshOperation.run(
             configuration: try await settings.configuration(),
             merchantId: merchantId,

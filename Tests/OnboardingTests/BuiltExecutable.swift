@@ -41,9 +41,14 @@ enum BuiltExecutable {
 
     /// Runs `square-onboard arguments` with only `environment` in `directory`, as an operator's shell would, and waits.
     static func run(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil) throws -> Run {
+        try run(program: try path(), arguments, environment: environment, in: directory)
+    }
+
+    /// Runs `program` (for example `/usr/bin/script` around `square-onboard`) the same way.
+    static func run(program: String, _ arguments: [String], environment: [String: String], in directory: String?) throws -> Run {
         let directory = directory ?? FileManager.default.temporaryDirectory.path
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try path())
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         process.environment = environment
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
