@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "SquareEmulator", targets: ["SquareEmulator"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
@@ -61,7 +62,6 @@ let package = Package(
             dependencies: [
                 "OnboardCrypto",
                 "SquareOAuth",
-                "SquareEmulator",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -75,9 +75,13 @@ let package = Package(
             name: "square-onboard",
             dependencies: [
                 "Onboarding",
+                "OnboardCrypto",
                 "SquareEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(
@@ -99,6 +103,7 @@ let package = Package(
             name: "OnboardingTests",
             dependencies: [
                 "Onboarding",
+                "square-onboard",
                 "SquareEmulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -79,8 +79,7 @@ struct BrowserTests {
 
     /// Runs the built `square-onboard demo` on free ports, waits until it answers, and stops it with SIGTERM.
     func withDemo(_ body: (_ base: String, _ emulatorPort: Int) async throws -> Void) async throws {
-        let executable = Self.packageRoot + "/.build/debug/square-onboard"
-        try #require(FileManager.default.isExecutableFile(atPath: executable), "build first: swift build")
+        let executable = try BuiltExecutable.path()
         let (port, emulatorPort) = (try await freeLoopbackPort(), try await freeLoopbackPort())
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("so-demo-\(port)").path
         defer { try? FileManager.default.removeItem(atPath: data) }
@@ -90,7 +89,7 @@ struct BrowserTests {
         demo.currentDirectoryURL = URL(fileURLWithPath: Self.packageRoot)
         // A file, not a pipe: a pipe nobody reads fills up and blocks the demo's logging.
         let consoleLog = data + ".console.log"
-        FileManager.default.createFile(atPath: consoleLog, contents: nil)
+        _ = FileManager.default.createFile(atPath: consoleLog, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: consoleLog) }
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: consoleLog))
         defer { try? output.close() }

@@ -1,13 +1,13 @@
-import Configuration
+import ArgumentParser
 import SquareEmulator
 import Testing
 
-@testable import Onboarding
+@testable import square_onboard
 
 @Suite("square-onboard emulator command line")
 struct EmulatorCommandTests {
     func settings(_ arguments: [String]) throws -> EmulatorCommand.Settings {
-        try EmulatorCommand.Settings(reader: ConfigReader(provider: CommandLineArgumentsProvider(arguments: ["emulator"] + arguments)))
+        try EmulatorCommand.parse(arguments).settings()
     }
 
     @Test func flagsConfigureTheEmulatedApplication() throws {
@@ -44,20 +44,22 @@ struct EmulatorCommandTests {
     }
 
     @Test(arguments: [
-        ["--port", "70000"], ["--redirect-url", "not a url"], ["--redirect-url", "ftp://x/cb"],
+        ["--port", "70000"], ["--port", "eighty"], ["--redirect-url", "not a url"], ["--redirect-url", "ftp://x/cb"],
         ["--webhook-url", "http://127.0.0.1:8080/webhooks/square"],
         ["--webhook-signature-key", "whsec-test-key"],
         ["--webhook-url", "ftp://127.0.0.1/hook", "--webhook-signature-key", "whsec-test-key"],
         ["--webhook-url", "not a url", "--webhook-signature-key", "whsec-test-key"],
+        ["--bogus"],
     ])
-    func badFlagsAreRejectedWithAMessage(arguments: [String]) {
-        #expect(throws: CommandError.self) { try settings(arguments) }
+    func badFlagsAreRejectedNamingTheFlag(arguments: [String]) {
+        let error = #expect(throws: (any Error).self) { try settings(arguments) }
+        #expect(EmulatorCommand.message(for: error!).contains(arguments[0]))
     }
 
     @Test func aWebhookFlagWithoutItsPartnerNamesTheMissingOne() {
-        let error = #expect(throws: CommandError.self) { try settings(["--webhook-url", "http://127.0.0.1:8080/hook"]) }
-        #expect(error?.description == "--webhook-url needs --webhook-signature-key as well")
-        let other = #expect(throws: CommandError.self) { try settings(["--webhook-signature-key", "k"]) }
-        #expect(other?.description == "--webhook-signature-key needs --webhook-url as well")
+        let error = #expect(throws: (any Error).self) { try settings(["--webhook-url", "http://127.0.0.1:8080/hook"]) }
+        #expect(EmulatorCommand.message(for: error!) == "'--webhook-url' needs '--webhook-signature-key' as well")
+        let other = #expect(throws: (any Error).self) { try settings(["--webhook-signature-key", "k"]) }
+        #expect(EmulatorCommand.message(for: other!) == "'--webhook-signature-key' needs '--webhook-url' as well")
     }
 }

@@ -308,12 +308,12 @@ struct KeyRotationTests {
                 "DATA_DIRECTORY": h.dataDirectory, "ONBOARD_ENCRYPTION_KEYS": "\(new),\(old)",
             ]
 
-            let status = try Self.runCommand(["keys", "status"], environment: environment, in: h.dataDirectory)
+            let status = try BuiltExecutable.run(["keys", "status"], environment: environment, in: h.dataDirectory)
             #expect(status.exitCode == 0)
             #expect(status.stdout.contains("  connection.sealedAccessToken      old: 2\n"))
             #expect(status.stdout.contains("  authorization.sealedCodeVerifier  lost (not configured): 3, old: 3\n"))
 
-            let failing = try Self.runCommand(["keys", "rotate", "--batch-size", "2"], environment: environment, in: h.dataDirectory)
+            let failing = try BuiltExecutable.run(["keys", "rotate", "--batch-size", "2"], environment: environment, in: h.dataDirectory)
             #expect(failing.exitCode == 1)
             #expect(failing.stderr.contains("re-sealed 2/10 (skipped 0, unreadable 0) in connection.sealedAccessToken\n"))
             #expect(failing.stderr.contains("3 sealed value(s) could not be opened with any configured key and were left unchanged"))
@@ -323,52 +323,13 @@ struct KeyRotationTests {
             for value in try Self.storedValues(h) { #expect(!(failing.stdout + failing.stderr).contains(value)) }
 
             environment["ONBOARD_ENCRYPTION_KEYS"] = "\(new),\(old),\(lost)"
-            let fixed = try Self.runCommand(["keys", "rotate"], environment: environment, in: h.dataDirectory)
+            let fixed = try BuiltExecutable.run(["keys", "rotate"], environment: environment, in: h.dataDirectory)
             #expect(fixed.exitCode == 0)
             #expect(fixed.stdout.hasSuffix("nothing remains under an old key id\nyou can now remove key(s) old, lost from onboard.encryptionKeys\n"))
             #expect(try Self.keyIDs(h) == ["new": 10])
 
-            let badFlag = try Self.runCommand(["keys", "rotate", "--batch-size", "0"], environment: environment, in: h.dataDirectory)
-            #expect(badFlag.exitCode == 1 && badFlag.stderr.contains("--batch-size must be a whole number from 1 to 10000"))
+            let badFlag = try BuiltExecutable.run(["keys", "rotate", "--batch-size", "0"], environment: environment, in: h.dataDirectory)
+            #expect(badFlag.exitCode == 64 && badFlag.stderr.contains("'--batch-size' must be a whole number from 1 to 10000"))
         }
-    }
-
-    /// What a command printed and how it exited.
-    struct CommandRun {
-        var exitCode: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Runs the built `square-onboard` with only `environment` (no `.env` in `directory`), as an operator's shell would.
-    static func runCommand(_ arguments: [String], environment: [String: String], in directory: String) throws -> CommandRun {
-        let executable = H.packageRoot + "/.build/debug/square-onboard"
-        try #require(FileManager.default.isExecutableFile(atPath: executable), "build first: swift build")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        // Files, not pipes: nothing can block on a full pipe while the other is being read.
-        let outputs = (directory + "/command.stdout", directory + "/command.stderr")
-        _ = FileManager.default.createFile(atPath: outputs.0, contents: nil)
-        _ = FileManager.default.createFile(atPath: outputs.1, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: outputs.0)
-            try? FileManager.default.removeItem(atPath: outputs.1)
-        }
-        let stdout = try FileHandle(forWritingTo: URL(fileURLWithPath: outputs.0))
-        let stderr = try FileHandle(forWritingTo: URL(fileURLWithPath: outputs.1))
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        process.waitUntilExit()
-        try stdout.close()
-        try stderr.close()
-        return CommandRun(
-            exitCode: process.terminationStatus,
-            stdout: try String(contentsOfFile: outputs.0, encoding: .utf8),
-            stderr: try String(contentsOfFile: outputs.1, encoding: .utf8)
-        )
     }
 }

@@ -1,19 +1,22 @@
+import ArgumentParser
 import Foundation
 import Testing
 
 @testable import Onboarding
+@testable import square_onboard
 
 /// `square-onboard refresh`: its flags, and what it prints for a pass.
 @Suite("square-onboard refresh")
 struct RefreshCommandTests {
-    @Test func flagsAreSplitFromTheServiceConfiguration() throws {
-        let one = try RefreshCommand.Options(arguments: ["--merchant", "MLSANDBOXCAFE", "--data-directory", "/srv/data"])
+    @Test func ownFlagsAreOptionsAndTheRestAreSettings() throws {
+        let one = try RefreshCommand.parse(["--merchant", "MLSANDBOXCAFE", "--data-directory", "/srv/data"])
         #expect(one.merchantId == "MLSANDBOXCAFE")
-        #expect(one.configurationArguments == ["--data-directory", "/srv/data"])
-        #expect(try RefreshCommand.Options(arguments: ["--all-due"]).merchantId == nil)
-        #expect(throws: CommandError.self) { try RefreshCommand.Options(arguments: ["--merchant"]) }
-        #expect(throws: CommandError.self) { try RefreshCommand.Options(arguments: ["--merchant", "--all-due"]) }
-        #expect(throws: CommandError.self) { try RefreshCommand.Options(arguments: ["--merchant", "M1", "--all-due"]) }
+        #expect(try one.settings.values() == [Setting.dataDirectory: "/srv/data"])
+        #expect(try RefreshCommand.parse(["--all-due"]).merchantId == nil)
+        for arguments in [["--merchant"], ["--merchant", "--all-due"], ["--merchant", "M1", "--all-due"], ["--merchant", ""]] {
+            let error = #expect(throws: (any Error).self, "\(arguments)") { try RefreshCommand.parse(arguments) }
+            #expect(RefreshCommand.message(for: error!).contains("--merchant"))
+        }
     }
 
     @Test func aPassPrintsEachConnectionAProgressLineAndASummary() async throws {
@@ -22,11 +25,11 @@ struct RefreshCommandTests {
             harness.advanceTime(days: 8)
             harness.emulator.inject(.status(400, path: "/oauth2/token"))
             let (output, progress) = (LogCollector(), LogCollector())
-            let report = try await await RefreshCommand.run(
+            let report = try await RefreshOperation.run(
                 services: try await harness.services(),
                 merchantId: nil,
                 output: output.append,
-                progress: progress.append
+                progress: { progress.append($0.line) }
             )
             let lines = output.all
             #expect(report.chosen == 2)
@@ -44,14 +47,14 @@ struct RefreshCommandTests {
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
             let output = LogCollector()
             let services = try await harness.services()
-            let report = try await await RefreshCommand.run(
+            let report = try await RefreshOperation.run(
                 services: services,
                 merchantId: "MLSANDBOXCAFE",
                 output: output.append,
                 progress: { _ in }
             )
             #expect(report.refreshed == 1)
-            let unknown = try await RefreshCommand.run(
+            let unknown = try await RefreshOperation.run(
                 services: services,
                 merchantId: "MLNOBODY",
                 output: output.append,

@@ -7,8 +7,6 @@ import Testing
 /// A real `square-onboard refresh` process is killed after Square processed its refresh and before it stored the answer.
 @Suite("Refresh interrupted by a killed process", .serialized)
 struct RefreshCrashTests {
-    static let executable = ServiceHarness.packageRoot + "/.build/debug/square-onboard"
-
     @Test func pkceKilledAfterSquareAnsweredLeavesTheRowWholeAndEndsInNeedsReauthWithTheReason() async throws {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
@@ -64,12 +62,12 @@ struct RefreshCrashTests {
 
     /// Runs `square-onboard refresh --merchant MLSANDBOXCAFE` and SIGKILLs it while Square's answer is held back.
     func killRefreshAfterSquareProcessedIt(_ harness: ServiceHarness, flow: String = "pkce") async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.executable), "build first: swift build")
+        let executable = try BuiltExecutable.path()
         // Square does the refresh at once (the old refresh token is spent) and holds the answer back for 4 s.
         harness.emulator.inject(.latency(milliseconds: 4000, path: "/oauth2/token", afterProcessing: true))
         let callsBefore = harness.tokenCalls
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["refresh", "--merchant", "MLSANDBOXCAFE"]
         process.currentDirectoryURL = URL(fileURLWithPath: harness.dataDirectory)
         process.environment = [

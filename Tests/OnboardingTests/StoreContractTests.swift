@@ -24,7 +24,10 @@ struct StoreContractTests {
 
     static let engines = StoreEngine.allCases
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
-    static let settings = try! TokenLifeSettings(reader: ConfigReader(provider: InMemoryProvider(values: [:])), squareTimeoutSeconds: 15)
+    static let settings = try! TokenLifeSettings(
+        settings: SettingsReader(reader: ConfigReader(provider: InMemoryProvider(values: [:]))),
+        squareTimeoutSeconds: 15
+    )
 
     // MARK: Fixtures
 

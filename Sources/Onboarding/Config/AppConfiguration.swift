@@ -62,79 +62,73 @@ public struct AppConfiguration: Sendable {
         !(publicBaseURL.scheme == "http" && ["127.0.0.1", "localhost", "::1", "[::1]"].contains(publicBaseURL.host ?? ""))
     }
 
-    /// Reads and validates every key; the error names the key and what is wrong with it.
+    /// Reads and validates every key of `Setting.all`; the error names the key and what is wrong with it.
     public init(reader: ConfigReader) throws {
-        host = reader.string(forKey: "http.host", default: "127.0.0.1")
-        port = reader.int(forKey: "http.port", default: 8080)
-        guard (0...65535).contains(port) else { throw ConfigurationError.invalid("http.port", "must be 0 to 65535") }
+        let settings = SettingsReader(reader: reader)
+        host = settings.value(.httpHost)
+        port = try settings.int(.httpPort, in: 0...65535)
 
-        let base = reader.string(forKey: "public.baseUrl", default: "http://127.0.0.1:\(port)")
+        let base = settings.string(.publicBaseURL, else: "http://127.0.0.1:\(port)")
         guard let baseURL = URL(string: base.trimmingSuffix("/")), ["http", "https"].contains(baseURL.scheme ?? ""),
             baseURL.host != nil
-        else { throw ConfigurationError.invalid("public.baseUrl", "must be an absolute http(s) URL") }
+        else { throw ConfigurationError.invalid(Setting.publicBaseURL.key, "must be an absolute http(s) URL") }
         publicBaseURL = baseURL
 
-        let environment = reader.string(forKey: "square.environment", default: "sandbox")
-        guard let squareEnvironment = SquareEnvironment(environment) else {
-            throw ConfigurationError.invalid("square.environment", "must be production, sandbox or an http(s) URL")
+        guard let squareEnvironment = SquareEnvironment(settings.value(.squareEnvironment)) else {
+            throw ConfigurationError.invalid(Setting.squareEnvironment.key, "must be production, sandbox or an http(s) URL")
         }
         self.squareEnvironment = squareEnvironment
-        customEnvironmentName = reader.string(forKey: "square.environmentName", default: "custom")
+        customEnvironmentName = settings.value(.squareEnvironmentName)
         guard Self.isValidEnvironmentName(customEnvironmentName) else {
-            throw ConfigurationError.invalid("square.environmentName", "must be 1 to 40 lowercase letters, digits, '-' or '_'")
+            throw ConfigurationError.invalid(Setting.squareEnvironmentName.key, "must be 1 to 40 lowercase letters, digits, '-' or '_'")
         }
-        guard let clientId = reader.string(forKey: "square.clientId"), !clientId.isEmpty else {
-            throw ConfigurationError.missing("square.clientId", "your Square application's id (Developer Dashboard → OAuth)")
+        guard let clientId = settings.string(.squareClientId), !clientId.isEmpty else {
+            throw ConfigurationError.missing(Setting.squareClientId.key, "your Square application's id (Developer Dashboard → OAuth)")
         }
         squareClientId = clientId
-        squareClientSecret = reader.string(forKey: "square.clientSecret", isSecret: true).flatMap { $0.isEmpty ? nil : Secret($0) }
-        redirectURL = reader.string(forKey: "square.redirectUrl", default: baseURL.absoluteString + "/oauth/callback")
-        scopes = SquareScope.parse(reader.string(forKey: "square.scopes", default: "MERCHANT_PROFILE_READ PAYMENTS_READ"))
-        guard !scopes.isEmpty else { throw ConfigurationError.invalid("square.scopes", "must name at least one permission") }
+        squareClientSecret = settings.string(.squareClientSecret).flatMap { $0.isEmpty ? nil : Secret($0) }
+        redirectURL = settings.string(.squareRedirectURL, else: baseURL.absoluteString + "/oauth/callback")
+        scopes = SquareScope.parse(settings.value(.squareScopes))
+        guard !scopes.isEmpty else { throw ConfigurationError.invalid(Setting.squareScopes.key, "must name at least one permission") }
         if let unknown = scopes.first(where: { !SquareScope.isKnown($0) }) {
-            throw ConfigurationError.invalid("square.scopes", "'\(unknown)' is not a Square permission")
+            throw ConfigurationError.invalid(Setting.squareScopes.key, "'\(unknown)' is not a Square permission")
         }
-        guard let flow = Flow(rawValue: reader.string(forKey: "square.flow", default: "pkce")) else {
-            throw ConfigurationError.invalid("square.flow", "must be pkce or code")
+        guard let flow = Flow(rawValue: settings.value(.squareFlow)) else {
+            throw ConfigurationError.invalid(Setting.squareFlow.key, "must be pkce or code")
         }
         self.flow = flow
         if flow == .code && squareClientSecret == nil {
-            throw ConfigurationError.missing("square.clientSecret", "the code flow exchanges codes with the client secret")
+            throw ConfigurationError.missing(Setting.squareClientSecret.key, "the code flow exchanges codes with the client secret")
         }
-        squareVersion = reader.string(forKey: "square.version", default: "2025-10-16")
-        let timeout = reader.int(forKey: "square.timeoutSeconds", default: 15)
-        guard (1...120).contains(timeout) else { throw ConfigurationError.invalid("square.timeoutSeconds", "must be 1 to 120") }
+        squareVersion = settings.value(.squareVersion)
+        let timeout = try settings.int(.squareTimeoutSeconds, in: 1...120)
         squareTimeout = .seconds(timeout)
 
-        dataDirectory = reader.string(forKey: "data.directory", default: "./data")
-        resourcesDirectory = reader.string(forKey: "resources.directory", default: FileManager.default.currentDirectoryPath)
-        guard let keys = reader.string(forKey: "onboard.encryptionKeys", isSecret: true), !keys.isEmpty else {
+        dataDirectory = settings.value(.dataDirectory)
+        resourcesDirectory = settings.string(.resourcesDirectory, else: FileManager.default.currentDirectoryPath)
+        guard let keys = settings.string(.encryptionKeys), !keys.isEmpty else {
             throw ConfigurationError.missing(
-                "onboard.encryptionKeys",
+                Setting.encryptionKeys.key,
                 "kid:base64key[,kid:base64key…]; make one with 'square-onboard keys generate'"
             )
         }
         do {
             keyRing = try KeyRing(parsing: keys)
         } catch {
-            throw ConfigurationError.invalid("onboard.encryptionKeys", "\(error)")
+            throw ConfigurationError.invalid(Setting.encryptionKeys.key, "\(error)")
         }
-        platformName = reader.string(forKey: "platform.name", default: "Demo Platform")
-        frameAncestors = reader.string(forKey: "security.frameAncestors", default: "'none'")
+        platformName = settings.value(.platformName)
+        frameAncestors = settings.value(.frameAncestors)
         guard !frameAncestors.contains(";"), !frameAncestors.contains("\n") else {
-            throw ConfigurationError.invalid("security.frameAncestors", "must be a CSP source list without ';'")
+            throw ConfigurationError.invalid(Setting.frameAncestors.key, "must be a CSP source list without ';'")
         }
-        guard let level = Logger.Level(rawValue: reader.string(forKey: "log.level", default: "info")) else {
-            throw ConfigurationError.invalid("log.level", "must be trace, debug, info, notice, warning, error or critical")
+        guard let level = Logger.Level(rawValue: settings.value(.logLevel)) else {
+            throw ConfigurationError.invalid(Setting.logLevel.key, "must be trace, debug, info, notice, warning, error or critical")
         }
         logLevel = level
-        tokenLife = try TokenLifeSettings(reader: reader, squareTimeoutSeconds: timeout)
-        webhookSignatureKey = reader.string(forKey: "square.webhookSignatureKey", isSecret: true)
-            .flatMap { $0.isEmpty ? nil : Secret($0) }
-        webhookNotificationURL = reader.string(
-            forKey: "square.webhookUrl",
-            default: baseURL.absoluteString + "/webhooks/square"
-        )
+        tokenLife = try TokenLifeSettings(settings: settings, squareTimeoutSeconds: timeout)
+        webhookSignatureKey = settings.string(.webhookSignatureKey).flatMap { $0.isEmpty ? nil : Secret($0) }
+        webhookNotificationURL = settings.string(.webhookURL, else: baseURL.absoluteString + "/webhooks/square")
     }
 
     /// A name that cannot be mistaken for a URL: `[a-z0-9_-]{1,40}`.
@@ -144,9 +138,16 @@ public struct AppConfiguration: Sendable {
     }
 
     /// The configuration sources in precedence order: command line, environment, `.env`.
-    public static func standardReader(arguments: [String]) async throws -> ConfigReader {
+    ///
+    /// `flags` maps settings to values as the command line gave them (already checked against `Setting.all`).
+    package static func standardReader(flags: [Setting: String] = [:]) async throws -> ConfigReader {
         ConfigReader(providers: [
-            CommandLineArgumentsProvider(arguments: arguments),
+            // The flags are spelled as environment variables so that values are parsed exactly as the environment's
+            // are (a comma in `--onboard-encryption-keys` separates keys, not values) and secrets stay redacted.
+            EnvironmentVariablesProvider(
+                environmentVariables: Dictionary(uniqueKeysWithValues: flags.map { ($0.key.environmentVariable, $0.value) }),
+                secretsSpecifier: .specific(Set(Setting.all.filter(\.isSecret).map(\.environmentVariable)))
+            ),
             EnvironmentVariablesProvider(),
             try await EnvironmentVariablesProvider(environmentFilePath: ".env", allowMissing: true),
         ])
@@ -171,31 +172,10 @@ public enum ConfigurationError: Error, CustomStringConvertible {
     }
 
     /// `square.clientId` → `--square-client-id`.
-    static func flagName(_ key: String) -> String {
-        "--"
-            + key.reduce(into: "") { name, character in
-                if character == "." {
-                    name += "-"
-                } else if character.isUppercase {
-                    name += "-" + character.lowercased()
-                } else {
-                    name.append(character)
-                }
-            }
-    }
+    static func flagName(_ key: String) -> String { Setting(key, shown: "", "").flag }
 
     /// `square.clientId` → `SQUARE_CLIENT_ID`.
-    static func environmentVariableName(_ key: String) -> String {
-        key.reduce(into: "") { name, character in
-            if character == "." {
-                name += "_"
-            } else if character.isUppercase {
-                name += "_" + String(character)
-            } else {
-                name += character.uppercased()
-            }
-        }
-    }
+    static func environmentVariableName(_ key: String) -> String { Setting(key, shown: "", "").environmentVariable }
 }
 
 extension String {

@@ -1,4 +1,3 @@
-import Configuration
 import Foundation
 
 /// When and how tokens are refreshed and checked; every value is a `refresh.*` or `status.*` key.
@@ -25,35 +24,26 @@ public struct TokenLifeSettings: Sendable {
     /// How often each connection's token is checked with RetrieveTokenStatus.
     public var statusCheckInterval: TimeInterval
 
-    init(reader: ConfigReader, squareTimeoutSeconds: Int) throws {
-        enabled = reader.bool(forKey: "refresh.enabled", default: true)
-        interval = .seconds(try Self.int(reader, "refresh.intervalSeconds", default: 300, in: 1...86_400))
-        refreshAge = TimeInterval(try Self.int(reader, "refresh.ageHours", default: 7 * 24, in: 1...(29 * 24))) * 3600
-        expiryMargin = TimeInterval(try Self.int(reader, "refresh.marginHours", default: 72, in: 1...(29 * 24))) * 3600
-        refreshTokenMargin =
-            TimeInterval(try Self.int(reader, "refresh.refreshTokenMarginDays", default: 30, in: 1...89)) * 86_400
-        concurrency = try Self.int(reader, "refresh.concurrency", default: 4, in: 1...64)
-        let lease = try Self.int(reader, "refresh.leaseSeconds", default: 120, in: 5...3600)
+    init(settings: SettingsReader, squareTimeoutSeconds: Int) throws {
+        enabled = try settings.bool(.refreshEnabled)
+        interval = .seconds(try settings.int(.refreshIntervalSeconds, in: 1...86_400))
+        refreshAge = TimeInterval(try settings.int(.refreshAgeHours, in: 1...(29 * 24))) * 3600
+        expiryMargin = TimeInterval(try settings.int(.refreshMarginHours, in: 1...(29 * 24))) * 3600
+        refreshTokenMargin = TimeInterval(try settings.int(.refreshTokenMarginDays, in: 1...89)) * 86_400
+        concurrency = try settings.int(.refreshConcurrency, in: 1...64)
+        let lease = try settings.int(.refreshLeaseSeconds, in: 5...3600)
         // A lease shorter than a whole Square call could lapse while its refresh is still in flight.
         guard lease >= 2 * squareTimeoutSeconds + 2 else {
             throw ConfigurationError.invalid(
-                "refresh.leaseSeconds",
+                Setting.refreshLeaseSeconds.key,
                 "must be at least twice square.timeoutSeconds plus 2 (\(2 * squareTimeoutSeconds + 2))"
             )
         }
         leaseDuration = TimeInterval(lease)
-        pacing = .milliseconds(try Self.int(reader, "refresh.pacingMilliseconds", default: 250, in: 0...60_000))
-        backoff = TimeInterval(try Self.int(reader, "refresh.backoffSeconds", default: 60, in: 1...86_400))
-        maxBackoff = TimeInterval(try Self.int(reader, "refresh.maxBackoffSeconds", default: 3600, in: 1...604_800))
-        statusCheckInterval = TimeInterval(try Self.int(reader, "status.intervalHours", default: 24, in: 1...(30 * 24))) * 3600
-    }
-
-    private static func int(_ reader: ConfigReader, _ key: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
-        let number = reader.int(forKey: ConfigKey(key), default: value)
-        guard range.contains(number) else {
-            throw ConfigurationError.invalid(key, "must be \(range.lowerBound) to \(range.upperBound)")
-        }
-        return number
+        pacing = .milliseconds(try settings.int(.refreshPacingMilliseconds, in: 0...60_000))
+        backoff = TimeInterval(try settings.int(.refreshBackoffSeconds, in: 1...86_400))
+        maxBackoff = TimeInterval(try settings.int(.refreshMaxBackoffSeconds, in: 1...604_800))
+        statusCheckInterval = TimeInterval(try settings.int(.statusIntervalHours, in: 1...(30 * 24))) * 3600
     }
 
     /// Whether a connection's tokens should be refreshed now.

@@ -31,9 +31,12 @@ struct CSRFMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     /// True unless the browser says the post comes from another site.
+    ///
+    /// `Origin: null` is let through to the token check: our pages send `Referrer-Policy: no-referrer`, under which
+    /// browsers send `null` for their own same-origin form posts; `Sec-Fetch-Site` still tells those apart.
     func isSameOrigin(_ request: Request) -> Bool {
         if let site = request.headers[.secFetchSite], site != "same-origin", site != "none" { return false }
-        if let origin = request.headers[.origin], origin != allowedOrigin { return false }
+        if let origin = request.headers[.origin], origin != "null", origin != allowedOrigin { return false }
         return true
     }
 

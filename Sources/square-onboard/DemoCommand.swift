@@ -1,31 +1,42 @@
+import ArgumentParser
 import Configuration
 import Foundation
 import Hummingbird
-import Logging
 import OnboardCrypto
+import Onboarding
 import ServiceLifecycle
 import SquareEmulator
 
 /// `square-onboard demo`: the service and the Square emulator together on loopback, a fresh data folder, generated keys.
-enum DemoCommand {
-    static let usage = """
-        Usage: square-onboard demo [--port 8080] [--emulator-port 8090] [--data-directory DIR]
-        Starts square-onboard and the Square sandbox emulator on 127.0.0.1 with generated credentials and keys.
-        """
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the service and the Square emulator together on loopback; nothing to configure.",
+        discussion: """
+            Starts square-onboard and the Square sandbox emulator on 127.0.0.1 with generated credentials, a fresh \
+            SQLite file and a generated encryption key (kept in demo-keys.env in the data folder). Ctrl-C stops it.
+            """
+    )
 
-    static func run(arguments: [String], logger: Logger) async throws {
-        if arguments.contains("--help") || arguments.contains("-h") {
-            Console.line(usage)
-            return
-        }
-        let flags = ConfigReader(provider: CommandLineArgumentsProvider(arguments: ["demo"] + arguments))
-        let port = flags.int(forKey: "port", default: 8080)
-        let emulatorPort = flags.int(forKey: "emulatorPort", default: 8090)
-        guard (1...65535).contains(port), (1...65535).contains(emulatorPort), port != emulatorPort else {
-            throw CommandError.invalidValue(key: "--port/--emulator-port", reason: "must be two different ports from 1 to 65535")
-        }
+    @Option(help: "The service's port on 127.0.0.1.")
+    var port = 8080
+
+    @Option(help: "The Square emulator's port on 127.0.0.1.")
+    var emulatorPort = 8090
+
+    @Option(help: ArgumentHelp("Where the SQLite file and demo-keys.env go (default: a new temporary folder).", valueName: "path"))
+    var dataDirectory: String?
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("'--port' must be 1 to 65535") }
+        guard (1...65535).contains(emulatorPort) else { throw ValidationError("'--emulator-port' must be 1 to 65535") }
+        guard port != emulatorPort else { throw ValidationError("'--port' and '--emulator-port' must differ") }
+    }
+
+    func run() async throws {
+        let logger = Console.logger()
         let dataDirectory =
-            flags.string(forKey: "dataDirectory")
+            self.dataDirectory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent(
                 "square-onboard-demo-\(SecureRandom.token(length: 8, alphabet: Array("abcdefghijkmnpqrstuvwxyz23456789")))"
             ).path
@@ -35,7 +46,7 @@ enum DemoCommand {
             attributes: [.posixPermissions: 0o700]
         )
 
-        let keyRing = try demoKeyRing(dataDirectory: dataDirectory)
+        let keyRing = try Self.demoKeyRing(dataDirectory: dataDirectory)
         let clientId = "sandbox-sq0idb-demo"
         let clientSecret = "sandbox-sq0csb-" + SecureRandom.urlSafeToken(byteCount: 24)
         let baseURL = "http://127.0.0.1:\(port)"
@@ -67,6 +78,7 @@ enum DemoCommand {
                 ])
             )
         )
+        let emulatorPort = emulatorPort
         let service = try await buildApplication(configuration: configuration, logger: logger) { _ in
             Console.line(
                 """
@@ -102,7 +114,7 @@ enum DemoCommand {
             return try KeyRing(parsing: String(line.dropFirst("ONBOARD_ENCRYPTION_KEYS=".count)))
         }
         let ring = try KeyRing(keys: [("demo1", .generate())])
-        FileManager.default.createFile(
+        _ = FileManager.default.createFile(
             atPath: path,
             contents: Data("ONBOARD_ENCRYPTION_KEYS=\(ring.serialized)\n".utf8),
             attributes: [.posixPermissions: 0o600]

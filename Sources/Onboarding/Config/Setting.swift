@@ -1,0 +1,214 @@
+import Configuration
+import Foundation
+
+/// One service setting: its scoped key, its default and one line of help. `Setting.all` is the only list of keys;
+/// `AppConfiguration` reads through it and the command line accepts, documents and spells flags from it.
+package struct Setting: Sendable, Hashable {
+    /// The scoped key, for example `http.port`.
+    package let key: String
+    /// The default as help and errors show it (`8080`, `required`, `<public base URL>/oauth/callback`).
+    package let defaultText: String
+    /// The value used when no source sets the key; nil when the setting is required, optional or derived from another.
+    let literalDefault: String?
+    /// What the setting means, in one line.
+    package let help: String
+    /// Whether the value is a credential: never logged or printed.
+    package let isSecret: Bool
+
+    /// A setting whose default is a plain value, shown as is.
+    init(_ key: String, default literal: String, _ help: String) {
+        self.key = key
+        self.defaultText = literal
+        self.literalDefault = literal
+        self.help = help
+        self.isSecret = false
+    }
+
+    /// A setting without a literal default: `shown` says what happens when it is not set.
+    init(_ key: String, shown: String, _ help: String, secret: Bool = false) {
+        self.key = key
+        self.defaultText = shown
+        self.literalDefault = nil
+        self.help = help
+        self.isSecret = secret
+    }
+
+    /// The command-line flag: `square.clientId` → `--square-client-id`.
+    package var flag: String {
+        "--"
+            + key.reduce(into: "") { name, character in
+                if character == "." {
+                    name += "-"
+                } else if character.isUppercase {
+                    name += "-" + character.lowercased()
+                } else {
+                    name.append(character)
+                }
+            }
+    }
+
+    /// The environment variable (and `.env` name): `square.clientId` → `SQUARE_CLIENT_ID`.
+    package var environmentVariable: String {
+        key.reduce(into: "") { name, character in
+            if character == "." {
+                name += "_"
+            } else if character.isUppercase {
+                name += "_" + String(character)
+            } else {
+                name += character.uppercased()
+            }
+        }
+    }
+
+    var configKey: ConfigKey { ConfigKey(key) }
+
+    /// The setting a flag names, if any.
+    package static func named(flag: String) -> Setting? { byFlag[flag] }
+
+    private static let byFlag = Dictionary(uniqueKeysWithValues: all.map { ($0.flag, $0) })
+}
+
+extension Setting {
+    static let httpHost = Setting("http.host", default: "127.0.0.1", "listen address")
+    static let httpPort = Setting("http.port", default: "8080", "listen port (0 picks a free one)")
+    static let publicBaseURL = Setting(
+        "public.baseUrl",
+        shown: "http://127.0.0.1:<port>",
+        "the URL browsers use; cookies are Secure unless it is plain http on loopback"
+    )
+    static let squareEnvironment = Setting(
+        "square.environment",
+        default: "sandbox",
+        "production, sandbox or any http(s) base URL (the emulator, a proxy)"
+    )
+    static let squareEnvironmentName = Setting(
+        "square.environmentName",
+        default: "custom",
+        "the stable name stored with connections when square.environment is a URL (a-z, 0-9, '-', '_')"
+    )
+    static let squareClientId = Setting("square.clientId", shown: "required", "your Square application id")
+    static let squareClientSecret = Setting(
+        "square.clientSecret",
+        shown: "none",
+        "the application secret; required for the code flow and for Disconnect",
+        secret: true
+    )
+    static let squareRedirectURL = Setting(
+        "square.redirectUrl",
+        shown: "<public base URL>/oauth/callback",
+        "must equal the one registered at Square"
+    )
+    static let squareScopes = Setting(
+        "square.scopes",
+        default: "MERCHANT_PROFILE_READ PAYMENTS_READ",
+        "permissions to ask for, space or comma separated"
+    )
+    static let squareFlow = Setting("square.flow", default: "pkce", "pkce (verifier only) or code (client secret + verifier)")
+    static let squareVersion = Setting("square.version", default: "2025-10-16", "the Square-Version header")
+    static let squareTimeoutSeconds = Setting("square.timeoutSeconds", default: "15", "whole-call timeout for each Square request (1-120)")
+    static let dataDirectory = Setting("data.directory", default: "./data", "where square-onboard.sqlite lives")
+    static let resourcesDirectory = Setting(
+        "resources.directory",
+        shown: "the working directory",
+        "the folder holding Templates/ and Public/"
+    )
+    static let encryptionKeys = Setting(
+        "onboard.encryptionKeys",
+        shown: "required",
+        "kid:base64key[,kid:base64key...]; the first seals, all open ('keys generate' makes one)",
+        secret: true
+    )
+    static let platformName = Setting("platform.name", default: "Demo Platform", "the name merchants see on every page")
+    static let frameAncestors = Setting("security.frameAncestors", default: "'none'", "the CSP frame-ancestors source list")
+    static let logLevel = Setting("log.level", default: "info", "trace, debug, info, notice, warning, error or critical")
+    static let webhookSignatureKey = Setting(
+        "square.webhookSignatureKey",
+        shown: "none",
+        "the signature key of your Square webhook subscription; without it the webhook answers 404",
+        secret: true
+    )
+    static let webhookURL = Setting(
+        "square.webhookUrl",
+        shown: "<public base URL>/webhooks/square",
+        "the webhook notification URL exactly as registered at Square"
+    )
+    static let refreshEnabled = Setting("refresh.enabled", default: "true", "run the token refresher and status sweep in serve and demo")
+    static let refreshIntervalSeconds = Setting("refresh.intervalSeconds", default: "300", "how often the refresher looks for due connections")
+    static let refreshAgeHours = Setting("refresh.ageHours", default: "168", "refresh access tokens older than this")
+    static let refreshMarginHours = Setting("refresh.marginHours", default: "72", "refresh access tokens expiring within this")
+    static let refreshTokenMarginDays = Setting(
+        "refresh.refreshTokenMarginDays",
+        default: "30",
+        "use a PKCE refresh token before it gets this close to expiry"
+    )
+    static let refreshConcurrency = Setting("refresh.concurrency", default: "4", "refreshes running at once")
+    static let refreshPacingMilliseconds = Setting(
+        "refresh.pacingMilliseconds",
+        default: "250",
+        "the longest random pause between starting two refreshes"
+    )
+    static let refreshLeaseSeconds = Setting(
+        "refresh.leaseSeconds",
+        default: "120",
+        "how long a refresh holds its row; at least 2 x square.timeoutSeconds + 2"
+    )
+    static let refreshBackoffSeconds = Setting("refresh.backoffSeconds", default: "60", "first retry delay after a 5xx, 429 or timeout")
+    static let refreshMaxBackoffSeconds = Setting("refresh.maxBackoffSeconds", default: "3600", "the longest retry delay")
+    static let statusIntervalHours = Setting("status.intervalHours", default: "24", "how often each token is checked with RetrieveTokenStatus")
+
+    /// Every setting the service reads, in the order help lists them.
+    package static let all: [Setting] = [
+        httpHost, httpPort, publicBaseURL, squareEnvironment, squareEnvironmentName, squareClientId, squareClientSecret, squareRedirectURL,
+        squareScopes,
+        squareFlow, squareVersion, squareTimeoutSeconds, dataDirectory, resourcesDirectory, encryptionKeys, platformName,
+        frameAncestors, logLevel, webhookSignatureKey, webhookURL, refreshEnabled, refreshIntervalSeconds, refreshAgeHours,
+        refreshMarginHours, refreshTokenMarginDays, refreshConcurrency, refreshPacingMilliseconds, refreshLeaseSeconds,
+        refreshBackoffSeconds, refreshMaxBackoffSeconds, statusIntervalHours,
+    ]
+}
+
+/// Reads settings through the table: literal defaults come from it, and a value of the wrong type is an error naming the key.
+struct SettingsReader {
+    let reader: ConfigReader
+
+    /// The configured value, else the table's literal default.
+    func string(_ setting: Setting) -> String? {
+        reader.string(forKey: setting.configKey, isSecret: setting.isSecret) ?? setting.literalDefault
+    }
+
+    /// The configured value, else the table's literal default, else `fallback` (for derived defaults).
+    func string(_ setting: Setting, else fallback: String) -> String {
+        string(setting) ?? fallback
+    }
+
+    /// The configured value, else the table's literal default (only for settings that have one).
+    func value(_ setting: Setting) -> String {
+        string(setting) ?? ""
+    }
+
+    /// A whole number in `range`; text that is not a number is rejected, not replaced by the default.
+    func int(_ setting: Setting, in range: ClosedRange<Int>) throws -> Int {
+        let number: Int?
+        if let value = reader.int(forKey: setting.configKey) {
+            number = value
+        } else if let text = reader.string(forKey: setting.configKey) ?? setting.literalDefault {
+            number = Int(text.trimmingCharacters(in: .whitespaces))
+        } else {
+            number = nil
+        }
+        guard let number, range.contains(number) else {
+            throw ConfigurationError.invalid(setting.key, "must be \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    /// `true` or `false`; anything else is rejected.
+    func bool(_ setting: Setting) throws -> Bool {
+        if let value = reader.bool(forKey: setting.configKey) { return value }
+        switch reader.string(forKey: setting.configKey)?.lowercased() ?? setting.literalDefault {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw ConfigurationError.invalid(setting.key, "must be true or false")
+        }
+    }
+}

@@ -1,4 +1,0 @@
-import Foundation
-import Onboarding
-
-exit(await CommandLineInterface.run(arguments: CommandLine.arguments))
