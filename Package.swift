@@ -83,12 +83,18 @@ let package = Package(
             name: "OnboardCryptoTests",
             dependencies: ["OnboardCrypto"]
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "SquareOAuthTests",
             dependencies: [
                 "SquareOAuth",
                 "SquareEmulator",
                 "OnboardCrypto",
+                "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -99,6 +105,7 @@ let package = Package(
             dependencies: [
                 "Onboarding",
                 "SquareEmulator",
+                "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
