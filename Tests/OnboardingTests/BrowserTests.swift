@@ -90,7 +90,7 @@ struct BrowserTests {
         demo.currentDirectoryURL = URL(fileURLWithPath: Self.packageRoot)
         // A file, not a pipe: a pipe nobody reads fills up and blocks the demo's logging.
         let consoleLog = data + ".console.log"
-        FileManager.default.createFile(atPath: consoleLog, contents: nil)
+        _ = FileManager.default.createFile(atPath: consoleLog, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: consoleLog) }
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: consoleLog))
         defer { try? output.close() }
