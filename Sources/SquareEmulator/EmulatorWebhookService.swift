@@ -125,7 +125,9 @@ final class EmulatorWebhookSender: Sendable {
             }
             return count
         }
-        logger.info("Webhook deliveries stopped", metadata: ["abandoned": .stringConvertible(abandoned)])
+        if abandoned > 0 {
+            logger.info("Webhook deliveries stopped before they finished", metadata: ["abandoned": .stringConvertible(abandoned)])
+        }
     }
 
     /// Sends the same event id and body until a 2xx answer, `maxAttempts`, or cancellation.
