@@ -13,6 +13,7 @@ import Synchronization
 public struct EmulatorWebhookService: Service {
     let sender: EmulatorWebhookSender
 
+    /// Delivers events until the application's graceful shutdown or cancellation.
     public func run() async throws {
         await sender.run()
     }
