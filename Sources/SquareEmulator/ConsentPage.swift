@@ -61,7 +61,7 @@ enum EmulatorPageStyle {
         .card{max-width:32rem;margin:auto;background:#fff;border-radius:12px;padding:2rem;box-shadow:0 2px 12px #0002}
         .badge{display:inline-block;background:#006aff;color:#fff;border-radius:6px;padding:.2rem .6rem;font-size:.8rem}
         ul{padding-left:1.2rem}li{margin:.4rem 0}code{color:#666;font-size:.8rem}
-        label{display:block;margin-top:1rem;font-weight:600}select,input{width:100%;padding:.5rem;margin-top:.3rem}
+        label{display:block;margin-top:1rem;font-weight:600}select,input{box-sizing:border-box;width:100%;padding:.5rem;margin-top:.3rem}
         .actions{display:flex;gap:1rem;margin-top:1.5rem}button{flex:1;padding:.7rem;border:0;border-radius:8px;
         background:#006aff;color:#fff;font-size:1rem;cursor:pointer}button.secondary{background:#e3e5e8;color:#1a1a1a}
         .note{color:#666;font-size:.8rem;margin-top:1.5rem}

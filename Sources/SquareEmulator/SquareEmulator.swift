@@ -60,7 +60,12 @@ public final class SquareEmulator: Sendable {
         return router
     }
 
+    /// The service that delivers webhooks; run it beside `buildRouter()` in your own application's service group.
+    public var webhookService: EmulatorWebhookService { EmulatorWebhookService(sender: webhooks) }
+
     /// A Hummingbird application serving the emulator; port 0 picks a free port, reported to `onServerRunning`.
+    ///
+    /// Its service group runs `webhookService`: webhooks go out only while the application runs.
     public func makeApplication(
         host: String = "127.0.0.1",
         port: Int = 0,
@@ -69,6 +74,7 @@ public final class SquareEmulator: Sendable {
         Application(
             router: buildRouter(),
             configuration: .init(address: .hostname(host, port: port), serverName: "square-emulator"),
+            services: [webhookService],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )
@@ -140,7 +146,8 @@ public final class SquareEmulator: Sendable {
     /// Every webhook event sent or being sent, oldest first.
     public var webhookDeliveries: [EmulatorWebhookDelivery] { webhooks.deliveries }
 
-    /// Waits until `count` webhook deliveries are finished (delivered or out of attempts) or `timeout` passes; returns the log.
+    /// Waits until `count` webhook deliveries are finished (delivered, out of attempts, or abandoned because the
+    /// emulator stopped) or `timeout` passes; returns the log.
     public func waitForWebhookDeliveries(count: Int, timeout: Duration) async -> [EmulatorWebhookDelivery] {
         await webhooks.waitForDeliveries(count: count, timeout: timeout)
     }

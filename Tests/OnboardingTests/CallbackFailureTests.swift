@@ -74,7 +74,7 @@ struct CallbackFailureTests {
             try await h.withService { browser in
                 let callback = try await h.startAndConsent(browser)
                 #expect(try await browser.get(callback).status == .seeOther)
-                let again = try await await browser.get(callback)
+                let again = try await browser.get(callback)
                 #expect(again.status == .badRequest)
                 #expect(again.html.contains("This connection attempt was already used"))
             }

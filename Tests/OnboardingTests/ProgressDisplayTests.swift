@@ -1,5 +1,6 @@
 import Foundation
 import OnboardCrypto
+import TestSupport
 import Testing
 
 @testable import Onboarding

@@ -29,7 +29,7 @@ struct RefreshCrashTests {
                 "nobody refreshes while the lease holds"
             )
             harness.advanceTime(seconds: lease.timeIntervalSince(harness.clock.appClock.now()) + 1)
-            let report = try await await services.refresher.runPass(merchantId: "MLSANDBOXCAFE")
+            let report = try await services.refresher.runPass(merchantId: "MLSANDBOXCAFE")
             guard case .needsReauth(let reason) = report.results.first?.outcome else {
                 Issue.record("expected needs_reauth, got \(report.results)")
                 return

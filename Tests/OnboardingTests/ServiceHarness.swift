@@ -8,6 +8,7 @@ import NIOCore
 import OnboardCrypto
 import SquareEmulator
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Onboarding
@@ -192,36 +193,6 @@ final class TestClock: Sendable {
     private let offset = Mutex<TimeInterval>(0)
     func advance(by seconds: TimeInterval) { offset.withLock { $0 += seconds } }
     var appClock: AppClock { AppClock { [self] in Date().addingTimeInterval(offset.withLock { $0 }) } }
-}
-
-/// Every log line, for secrecy checks.
-final class LogCollector: Sendable {
-    private let lines = Mutex<[String]>([])
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
-    var all: [String] { lines.withLock { $0 } }
-}
-
-struct CollectingLogHandler: LogHandler {
-    let collector: LogCollector
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(
-        level: Logger.Level,
-        message: Logger.Message,
-        metadata: Logger.Metadata?,
-        source: String,
-        file: String,
-        function: String,
-        line: UInt
-    ) {
-        collector.append("\(level) \(message) \((self.metadata.merging(metadata ?? [:]) { $1 }).description)")
-    }
 }
 
 extension TestResponse {

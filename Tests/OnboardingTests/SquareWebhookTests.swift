@@ -46,7 +46,7 @@ struct SquareWebhookTests {
                 let answer = try await Self.deliver(body, signature: Self.sign(body), to: browser)
                 #expect(answer.status == .ok)
                 #expect(String(buffer: answer.body) == #"{"result":"revoked"}"#)
-                let again = try await await Self.deliver(body, signature: Self.sign(body), to: browser)
+                let again = try await Self.deliver(body, signature: Self.sign(body), to: browser)
                 #expect(String(buffer: again.body) == #"{"result":"duplicate"}"#, "Square's retry is acknowledged, not acted on")
             }
             let cafe = try await harness.stored("MLSANDBOXCAFE")

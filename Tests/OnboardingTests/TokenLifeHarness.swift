@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import OnboardCrypto
 import SquareOAuth
+import TestSupport
 import Testing
 
 @testable import Onboarding

@@ -21,7 +21,7 @@ struct TokenRefresherTests {
             harness.advanceTime(days: 4)
             let (cafeBefore, bikeBefore) = (try await harness.tokens("MLSANDBOXCAFE"), try await harness.tokens("MLSANDBOXBIKE"))
             let callsBefore = harness.tokenCalls
-            let report = try await await services.refresher.runPass()
+            let report = try await services.refresher.runPass()
             #expect(report.results.map(\.merchantId) == ["MLSANDBOXCAFE"], "only the 8-day-old token is due")
             #expect(report.refreshed == 1)
             #expect(harness.tokenCalls == callsBefore + 1)

@@ -7,7 +7,7 @@ import NIOCore
 import OnboardCrypto
 import SquareEmulator
 import SquareOAuth
-import Synchronization
+import TestSupport
 import Testing
 
 /// A live emulator on a loopback port the test picks, a client pointed at it, and a log collector.
@@ -162,36 +162,5 @@ func expectSquareError(
     } catch {
         Issue.record("expected a SquareError, got \(error)", sourceLocation: sourceLocation)
         return nil
-    }
-}
-
-/// Every log line written, message and metadata, for secrecy checks.
-final class LogCollector: Sendable {
-    private let lines = Mutex<[String]>([])
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
-    var all: [String] { lines.withLock { $0 } }
-}
-
-struct CollectingLogHandler: LogHandler {
-    let collector: LogCollector
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(
-        level: Logger.Level,
-        message: Logger.Message,
-        metadata: Logger.Metadata?,
-        source: String,
-        file: String,
-        function: String,
-        line: UInt
-    ) {
-        let merged = self.metadata.merging(metadata ?? [:]) { $1 }
-        collector.append("\(level) \(message) \(merged.sorted { $0.key < $1.key }.map { "\($0)=\($1)" })")
     }
 }

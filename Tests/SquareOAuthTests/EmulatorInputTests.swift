@@ -63,6 +63,34 @@ struct EmulatorInputTests {
         }
     }
 
+    @Test func consentPageFullWidthFieldsCountTheirPaddingAndBorder() async throws {
+        try await H.run { h in
+            let page = try await h.browser.execute(uri: "/oauth2/authorize?client_id=\(H.clientId)&scope=PAYMENTS_READ", method: .get)
+            let html = String(buffer: page.body)
+            #expect(html.contains(#"<input id="business_name""#))
+            let css = String(try #require(html.firstMatch(of: /<style>([^<]*)<\/style>/)?.output.1))
+            // Each rule as its selectors and its declarations; `width:100%` on a content-box field adds its
+            // padding and border (20 px) to the card's width.
+            let rules: [(selectors: Set<String>, declarations: [String: String])] = css.split(separator: "}").compactMap { rule in
+                let parts = rule.split(separator: "{", maxSplits: 1)
+                guard parts.count == 2 else { return nil }
+                let selectors = Set(parts[0].split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+                var declarations: [String: String] = [:]
+                for declaration in parts[1].split(separator: ";") {
+                    let pair = declaration.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                    if pair.count == 2 { declarations[pair[0]] = pair[1] }
+                }
+                return (selectors, declarations)
+            }
+            let inputRules = rules.filter { $0.selectors.contains("input") }
+            #expect(!inputRules.isEmpty)
+            #expect(inputRules.contains { $0.declarations["width"] == "100%" })
+            for rule in inputRules where rule.declarations["width"] == "100%" {
+                #expect(rule.declarations["box-sizing"] == "border-box", "input rule \(rule.selectors) overflows the card")
+            }
+        }
+    }
+
     @Test func denyRedirectsWithAccessDeniedAndTheState() async throws {
         try await H.run { h in
             let items = try await h.consent(state: "keep-me", decision: "deny")

@@ -11,6 +11,8 @@ final class WebhookReceiver: Sendable {
     struct Received: Sendable {
         var headers: HTTPFields
         var body: [UInt8]
+        /// When the request arrived.
+        var at = ContinuousClock.now
 
         func header(_ name: String) -> String? { headers.first { $0.name.canonicalName == name.lowercased() }?.value }
 
@@ -21,14 +23,17 @@ final class WebhookReceiver: Sendable {
     }
 
     static let path = "/webhooks/square"
-    private let state: Mutex<(received: [Received], statuses: [Int])>
+    private let state: Mutex<(received: [Received], statuses: [Int], holding: Bool)>
 
-    /// Answers `statuses` in order, then 200.
-    init(statuses: [Int] = []) {
-        state = Mutex(([], statuses))
+    /// Answers `statuses` in order, then 200; with `holdingAnswers`, answers nothing until `release()`.
+    init(statuses: [Int] = [], holdingAnswers: Bool = false) {
+        state = Mutex(([], statuses, holdingAnswers))
     }
 
     var received: [Received] { state.withLock { $0.received } }
+
+    /// Lets held requests (and later ones) be answered.
+    func release() { state.withLock { $0.holding = false } }
 
     /// Serves the receiver on a free loopback port for the duration of `body`, which gets the notification URL.
     func run(_ body: @Sendable (_ notificationURL: String) async throws -> Void) async throws {
@@ -39,10 +44,15 @@ final class WebhookReceiver: Sendable {
                 state.received.append(Received(headers: request.headers, body: Array(buffer.readableBytesView)))
                 return state.statuses.isEmpty ? 200 : state.statuses.removeFirst()
             }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while self.state.withLock({ $0.holding }) && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
             return Response(status: .init(code: status))
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
+            defer { release() }
             let port = try #require(client.port)
             try await body("http://127.0.0.1:\(port)\(Self.path)")
         }
