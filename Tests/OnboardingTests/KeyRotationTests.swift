@@ -270,6 +270,28 @@ struct KeyRotationTests {
         }
     }
 
+    @Test func aReSealedValueThatDoesNotOpenIsNeverWritten() async throws {
+        try await H.run { h in
+            let (old, new) = (try Self.key("old"), try Self.key("new"))
+            _ = try await Self.connectTwoAndLeaveOnePending(h, keys: old)
+            let stored = try Self.storedValues(h)
+            var rotation = KeyRotation(store: try h.database(), keyRing: try KeyRing(parsing: "\(new),\(old)"))
+            // A sealer that damages its output, as a faulty key or library would: the check must catch every value.
+            rotation.seal = { ring, plaintext, context in
+                var damaged = Array(try ring.seal(plaintext, context: context).serialized)
+                damaged[damaged.count - 5] = damaged[damaged.count - 5] == "A" ? "B" : "A"
+                return String(damaged)
+            }
+            let report = try await rotation.run()
+            #expect(!report.succeeded)
+            #expect(report.columns.map(\.resealed) == [0, 0, 0])
+            #expect(report.unreadable.count == 7)
+            #expect(report.unreadable.allSatisfy { $0.reason == "its re-sealed value did not open under the active key" })
+            #expect(try Self.storedValues(h) == stored, "every row keeps the value it had")
+            #expect(try Self.keyIDs(h) == ["old": 7])
+        }
+    }
+
     @Test func keysStatusCountsSealedValuesPerColumnAndKey() async throws {
         try await H.run { h in
             let (old, new) = (try Self.key("old"), try Self.key("new"))

@@ -34,6 +34,31 @@ struct RevocationWebhookEndToEndTests {
         }
     }
 
+    @Test func ourOwnDisconnectIsRecordedOnceAndSquaresWebhookConfirmsIt() async throws {
+        try await ServiceHarness.run { harness in
+            try await harness.connectMerchants(["MLSANDBOXCAFE"])
+            let port = try await freeLoopbackPort()
+            let url = "http://127.0.0.1:\(port)/webhooks/square"
+            let key = "demo-signature-key-for-this-test"
+            let overrides = ["http.port": "\(port)", "square.webhookSignatureKey": key, "square.webhookUrl": url]
+            try await harness.runLive(overrides) {
+                harness.emulator.setWebhookSubscription(
+                    EmulatorWebhookSubscription(notificationURL: url, signatureKey: key, retryBackoff: .milliseconds(50))
+                )
+                let merchant = try await harness.services(overrides).onboarding
+                let ended = try await merchant.disconnect(try await harness.stored("MLSANDBOXCAFE"), actor: .merchant)
+                #expect(ended.status == .revoked)
+                let deliveries = await harness.emulator.waitForWebhookDeliveries(count: 1, timeout: .seconds(10))
+                #expect(deliveries.first?.delivered == true, "Square's webhook for our own revoke arrived")
+            }
+            let audit = try await harness.database().auditEvents(merchantId: "MLSANDBOXCAFE")
+            #expect(audit.filter { $0.action == .connectionRevoked }.map(\.actor) == [.merchant], "one revocation, ours")
+            let confirmation = try #require(audit.first { $0.action == .revocationConfirmed })
+            #expect(confirmation.actor == .square && confirmation.detail.contains("revoked by application"))
+            #expect(try await harness.stored("MLSANDBOXCAFE").revokedBy == "merchant")
+        }
+    }
+
     @Test func aWebhookSignedWithAnotherKeyIsRefusedAndSquareRetries() async throws {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])

@@ -8,6 +8,10 @@ struct KeyRotation: Sendable {
     var columns: [SealedColumn] = SealedColumn.all
     var batchSize: Int = 200
     var clock: AppClock = .system
+    /// Seals a plaintext under the active key; tests replace it to prove a bad re-seal is never written.
+    var seal: @Sendable (KeyRing, [UInt8], String) throws -> String = { ring, plaintext, context in
+        try ring.seal(plaintext, context: context).serialized
+    }
 
     /// Where a run stands after a batch.
     struct Progress: Sendable, Equatable {
@@ -154,9 +158,17 @@ struct KeyRotation: Sendable {
     }
 
     /// The same bytes sealed under the active key with the same context.
+    ///
+    /// The new value is opened again before it is returned: one that does not give back the same bytes under the
+    /// active key is never written, so a rotation cannot lose a token.
     func reseal(_ value: SealedValue) throws -> String {
         let plaintext = try keyRing.open(SealedBox(serialized: value.sealed), context: value.context)
-        return try keyRing.seal(plaintext, context: value.context).serialized
+        let resealed = try seal(keyRing, plaintext, value.context)
+        let check = try? SealedBox(serialized: resealed)
+        guard let check, check.keyID == keyRing.activeKeyID,
+            (try? keyRing.open(check, context: value.context)) == plaintext
+        else { throw KeyRotationCheckFailed() }
+        return resealed
     }
 
     /// Counts of sealed values per column and key id, read without opening any value.
@@ -170,7 +182,8 @@ struct KeyRotation: Sendable {
 
     /// Why a value did not open, in words that name no part of it but its key id.
     static func reason(_ error: any Error, sealed: String) -> String {
-        switch error as? CryptoError {
+        if error is KeyRotationCheckFailed { return "its re-sealed value did not open under the active key" }
+        return switch error as? CryptoError {
         case .unknownKeyID(let id): "key id '\(id)' is not configured"
         case .malformedSealedBox: "not a well-formed sealed value"
         case .authenticationFailed:
@@ -179,6 +192,9 @@ struct KeyRotation: Sendable {
         }
     }
 }
+
+/// A re-sealed value that did not open under the active key with the same bytes; the row keeps its old value.
+struct KeyRotationCheckFailed: Error {}
 
 /// How many sealed values each column holds under each key id; no value is opened or shown.
 struct SealedValueCensus: Sendable {
