@@ -147,4 +147,43 @@ struct DisconnectTests {
             }
         }
     }
+
+    @Test func fiftySimultaneousDisconnectsCallSquareOnceAndAuditOnce() async throws {
+        try await H.run { h in
+            try await h.withService { browser in
+                _ = try await h.connect(browser)
+                let csrf = try await browser.csrfToken(on: "/connection")
+                h.emulator.inject(.latency(milliseconds: 200, path: "/oauth2/revoke", count: nil))
+                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for _ in 0..<50 {
+                        group.addTask { try await browser.post("/connection/disconnect", form: ["csrf_token": csrf]).status }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(statuses.count == 50 && statuses.allSatisfy { $0 == .seeOther }, "every answer is the normal redirect")
+                #expect(h.emulator.callCount(path: "/oauth2/revoke") == 1, "one RevokeToken call")
+                let revoked = try await h.database().auditEvents().filter { $0.action == .connectionRevoked }
+                #expect(revoked.count == 1)
+                #expect(try await browser.get("/connection").html.contains("Disconnected"))
+            }
+        }
+    }
+
+    @Test func twoWorkersDisconnectingAtOnceCallSquareOnce() async throws {
+        try await H.run { h in
+            try await h.connectMerchants(["MLSANDBOXCAFE"])
+            h.emulator.inject(.latency(milliseconds: 300, path: "/oauth2/revoke", count: nil))
+            // Two processes on one database: no shared memory, only the store's claim between them.
+            let (first, second) = (try await h.services().onboarding, try await h.services().onboarding)
+            let connection = try await h.stored("MLSANDBOXCAFE")
+            async let a = first.disconnect(connection, actor: .merchant)
+            async let b = second.disconnect(connection, actor: .admin("alice"))
+            let (one, two) = try await (a, b)
+            #expect(one.status == .revoked && two.status == .revoked)
+            #expect(h.emulator.callCount(path: "/oauth2/revoke") == 1)
+            #expect(try await h.database().auditEvents().filter { $0.action == .connectionRevoked }.count == 1)
+            let stored = try await h.stored("MLSANDBOXCAFE")
+            #expect(stored.revokeClaimOwner == nil && stored.revokeClaimUntil == nil, "the claim ends with the revocation")
+        }
+    }
 }

@@ -170,6 +170,45 @@ struct StoreContractTests {
         #expect(try await store.markRevoked(connectionId: 999, by: "merchant", now: Self.now, audit: Self.audit(.connectionRevoked)) == .notFound)
     }
 
+    @Test(arguments: engines) func oneCallerAtATimeMayRevoke(engine: StoreEngine) async throws {
+        let store = try engine.make()
+        let id = try #require(try await Self.connect(store, "MLA").id)
+        let until = Self.now.addingTimeInterval(32)
+        guard case .claimed(let connection) = try await store.claimRevocation(connectionId: id, owner: "a", until: until, now: Self.now)
+        else {
+            Issue.record("the first caller claims")
+            return
+        }
+        #expect(connection.revokeClaimOwner == "a" && connection.status == .active)
+        #expect(try await store.claimRevocation(connectionId: id, owner: "b", until: until, now: Self.now) == .busy(until: until))
+
+        // Square's webhook while our revoke is in flight confirms it rather than revoking a second time.
+        let event = SquareEventRecord(eventId: "e1", type: "oauth.authorization.revoked", merchantId: "MLA", receivedAt: Self.now)
+        #expect(try await store.applySquareEvent(event, environment: "sandbox", revokedBy: "application") == .confirmed(merchantId: "MLA"))
+        #expect(try await store.connection(id: id)?.status == .active)
+
+        try await store.releaseRevocationClaim(connectionId: id, owner: "b")
+        #expect(try await store.connection(id: id)?.revokeClaimOwner == "a", "only the owner releases")
+        try await store.releaseRevocationClaim(connectionId: id, owner: "a")
+        guard case .claimed = try await store.claimRevocation(connectionId: id, owner: "b", until: until, now: Self.now)
+        else {
+            Issue.record("a released claim can be taken")
+            return
+        }
+        let lapsed = until.addingTimeInterval(1)
+        guard case .claimed = try await store.claimRevocation(connectionId: id, owner: "c", until: lapsed.addingTimeInterval(32), now: lapsed)
+        else {
+            Issue.record("a lapsed claim can be taken over")
+            return
+        }
+
+        _ = try await store.markRevoked(connectionId: id, by: "merchant", now: lapsed, audit: Self.audit(.connectionRevoked))
+        let revoked = try #require(try await store.connection(id: id))
+        #expect(revoked.revokeClaimOwner == nil && revoked.revokeClaimUntil == nil)
+        #expect(try await store.claimRevocation(connectionId: id, owner: "d", until: until, now: lapsed) == .alreadyRevoked(revoked))
+        #expect(try await store.claimRevocation(connectionId: 999, owner: "d", until: until, now: lapsed) == .notFound)
+    }
+
     // MARK: Token life
 
     @Test(arguments: engines) func aLeaseIsExclusiveUntilItLapses(engine: StoreEngine) async throws {

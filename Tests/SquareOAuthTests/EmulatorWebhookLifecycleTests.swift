@@ -31,17 +31,19 @@ struct EmulatorWebhookLifecycleTests {
                 emulator.value = h.emulator
                 _ = try await h.connectWithSecret()
                 h.emulator.setWebhookSubscription(
-                    EmulatorWebhookSubscription(notificationURL: url, signatureKey: Self.signatureKey, retryBackoff: .milliseconds(700))
+                    EmulatorWebhookSubscription(notificationURL: url, signatureKey: Self.signatureKey, retryBackoff: .seconds(5))
                 )
                 h.emulator.revokeAsMerchant(merchantId: "MLSANDBOXCAFE")
-                // The first attempt got its 503: the retry now waits 700 ms.
+                // The first attempt got its 503: the retry now waits 5 s, time enough to stop even on a loaded machine.
                 try await waitUntil { h.emulator.webhookDeliveries.first?.attempts == 1 }
                 // Active again, so that a revocation after the stop has something to end.
                 _ = try await h.connectWithSecret()
             }
             let stopped = ContinuousClock.now
             let sentBeforeStop = receiver.received.count
-            try await Task.sleep(for: .milliseconds(1500))
+            // Wait past the moment the retry was due.
+            let retryDue = (receiver.received.first?.at ?? stopped) + .seconds(6)
+            if retryDue > ContinuousClock.now { try await Task.sleep(until: retryDue) }
             #expect(receiver.received.count == sentBeforeStop, "no attempt after the emulator stopped")
             #expect(receiver.received.allSatisfy { $0.at < stopped })
 

@@ -11,6 +11,8 @@ struct OnboardingService: Sendable {
     let vault: TokenVault
     let clock: AppClock
     let logger: Logger
+    /// Disconnects in flight in this process, one per connection; the store's revocation claim covers other processes.
+    let disconnects = SingleFlight<Int64, ConnectionRecord, OnboardingError>()
 
     static let authorizationLifetime: TimeInterval = 10 * 60
     static let merchantSessionLifetime: TimeInterval = 60 * 60
@@ -210,43 +212,60 @@ struct OnboardingService: Sendable {
 
     /// Ends a connection: revokes at Square while it holds a token, then marks it revoked here.
     ///
-    /// An active connection stays active when Square does not confirm; one that no longer works for the platform
-    /// (`needs_reauth`, `expired`) is ended here whatever Square answers, and the audit log says what Square said.
+    /// Exactly one caller talks to Square for a connection: callers in this process share one attempt, and the
+    /// store's revocation claim makes other processes wait for its outcome. An active connection stays active when
+    /// Square does not confirm; one that no longer works for the platform (`needs_reauth`, `expired`) is ended here
+    /// whatever Square answers, and the audit log says what Square said.
     func disconnect(_ connection: ConnectionRecord, actor: AuditActor) async throws(OnboardingError) -> ConnectionRecord {
         guard connection.status != .revoked, let id = connection.id else { return connection }
-        let now = clock.now()
-        let squareOutcome: String
-        if let secret = configuration.squareClientSecret {
-            do {
-                _ = try await square.revokeToken(
-                    RevokeTokenRequest(clientId: configuration.squareClientId, merchantId: connection.merchantId),
-                    clientSecret: secret
-                )
-                squareOutcome = "revoked at Square"
-            } catch  where error.statusCode == 404 {
-                squareOutcome = "Square no longer knew the authorization"
+        let result = await disconnects.run(id) {
+            do throws(OnboardingError) {
+                return .success(try await self.revokeOnce(connectionId: id, actor: actor))
             } catch {
-                let detail = "square=\(error.kind.rawValue) status=\(error.statusCode.map(String.init) ?? "-")"
-                guard connection.status != .active else {
-                    try await storing("auditing a failed disconnect") {
-                        try await store.appendAudit(
-                            AuditEventRecord(
-                                occurredAt: now,
-                                actor: actor,
-                                action: .disconnectFailed,
-                                merchantId: connection.merchantId,
-                                detail: detail
-                            )
-                        )
-                    }
-                    throw .disconnectFailed
-                }
-                squareOutcome = "Square did not confirm (\(detail)); ended here"
+                return .failure(error)
             }
-        } else {
-            guard connection.status != .active else { throw .disconnectNeedsClientSecret }
-            squareOutcome = "not revoked at Square (no client secret configured); ended here"
         }
+        return try result.get()
+    }
+
+    /// How long a revocation claim holds: two whole Square calls and a margin.
+    var revocationClaimDuration: TimeInterval {
+        2 * TimeInterval(configuration.squareTimeout.components.seconds) + 2
+    }
+
+    private func revokeOnce(connectionId id: Int64, actor: AuditActor) async throws(OnboardingError) -> ConnectionRecord {
+        let owner = "disconnect-" + SecureRandom.urlSafeToken(byteCount: 9)
+        let giveUpAt = clock.now().addingTimeInterval(revocationClaimDuration + 1)
+        var claimed: ConnectionRecord?
+        while claimed == nil {
+            let now = clock.now()
+            let claim = try await storing("claiming a disconnect") {
+                try await store.claimRevocation(
+                    connectionId: id,
+                    owner: owner,
+                    until: now.addingTimeInterval(revocationClaimDuration),
+                    now: now
+                )
+            }
+            switch claim {
+            case .claimed(let connection): claimed = connection
+            case .alreadyRevoked(let connection): return connection
+            case .notFound: throw .notFound
+            case .busy:
+                // Another process is revoking it: its outcome is ours too, once its claim ends.
+                guard clock.now() < giveUpAt else { throw .disconnectFailed }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        guard let connection = claimed else { throw .disconnectFailed }
+        let squareOutcome: String
+        do {
+            squareOutcome = try await revokeAtSquare(connection, actor: actor)
+        } catch {
+            try await storing("releasing a disconnect claim") { try await store.releaseRevocationClaim(connectionId: id, owner: owner) }
+            throw error
+        }
+        let now = clock.now()
         try await storing("marking a connection revoked", merchantId: connection.merchantId) {
             _ = try await store.markRevoked(
                 connectionId: id,
@@ -263,6 +282,40 @@ struct OnboardingService: Sendable {
         }
         let updated = try await storing("reading a connection") { try await store.connection(id: id) }
         return updated ?? connection
+    }
+
+    /// Asks Square to revoke; returns what to record, or throws when an active connection must stay active.
+    private func revokeAtSquare(_ connection: ConnectionRecord, actor: AuditActor) async throws(OnboardingError) -> String {
+        guard let secret = configuration.squareClientSecret else {
+            guard connection.status != .active else { throw .disconnectNeedsClientSecret }
+            return "not revoked at Square (no client secret configured); ended here"
+        }
+        do {
+            _ = try await square.revokeToken(
+                RevokeTokenRequest(clientId: configuration.squareClientId, merchantId: connection.merchantId),
+                clientSecret: secret
+            )
+            return "revoked at Square"
+        } catch  where error.statusCode == 404 {
+            return "Square no longer knew the authorization"
+        } catch {
+            let detail = "square=\(error.kind.rawValue) status=\(error.statusCode.map(String.init) ?? "-")"
+            guard connection.status != .active else {
+                try await storing("auditing a failed disconnect") {
+                    try await store.appendAudit(
+                        AuditEventRecord(
+                            occurredAt: clock.now(),
+                            actor: actor,
+                            action: .disconnectFailed,
+                            merchantId: connection.merchantId,
+                            detail: detail
+                        )
+                    )
+                }
+                throw .disconnectFailed
+            }
+            return "Square did not confirm (\(detail)); ended here"
+        }
     }
 
     /// Records how a consumed authorization ended without a connection; the merchant's page matters more than this write.

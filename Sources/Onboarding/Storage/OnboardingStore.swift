@@ -27,6 +27,10 @@ protocol OnboardingStore: Sendable {
     ) async throws(StorageError) -> ConnectionRecord
     /// The session a browser cookie's hash names, with its connection, while the session lasts.
     func merchantSession(hash: String, now: Date) async throws(StorageError) -> MerchantSession?
+    /// Claims the right to revoke a connection at Square, so one caller talks to Square and the others wait for it.
+    func claimRevocation(connectionId: Int64, owner: String, until: Date, now: Date) async throws(StorageError) -> RevocationClaim
+    /// Gives up a revocation claim without revoking (Square did not confirm); only the owner's claim is released.
+    func releaseRevocationClaim(connectionId: Int64, owner: String) async throws(StorageError)
     /// Ends a connection and forgets its tokens; audits only the first revocation, a later one as a confirmation.
     func markRevoked(
         connectionId: Int64,
@@ -180,6 +184,17 @@ enum RevocationResult: Sendable, Equatable {
     case revoked
     /// It was revoked before (for example by Square's webhook); recorded as a confirmation.
     case alreadyRevoked
+    case notFound
+}
+
+/// What asking to revoke a connection found.
+enum RevocationClaim: Sendable, Equatable {
+    /// This caller may revoke; the connection as it stood.
+    case claimed(ConnectionRecord)
+    /// Nothing to do: it is revoked already.
+    case alreadyRevoked(ConnectionRecord)
+    /// Someone else is revoking it until the given time.
+    case busy(until: Date)
     case notFound
 }
 

@@ -31,6 +31,9 @@ struct ConnectionRecord: Codable, Sendable, Equatable, FetchableRecord, MutableP
     var updatedAt: Date
     var refreshLeaseOwner: String? = nil
     var nextRefreshAt: Date? = nil
+    /// Who is revoking this connection at Square right now, and until when the claim holds.
+    var revokeClaimOwner: String? = nil
+    var revokeClaimUntil: Date? = nil
 
     enum Columns {
         static let id = Column(CodingKeys.id)
@@ -62,7 +65,14 @@ struct ConnectionRecord: Codable, Sendable, Equatable, FetchableRecord, MutableP
         refreshLeaseUntil = nil
         refreshLeaseOwner = nil
         nextRefreshAt = nil
+        revokeClaimOwner = nil
+        revokeClaimUntil = nil
         updatedAt = now
+    }
+
+    /// Whether a revocation at Square is in flight for this connection at `now`.
+    func isBeingRevoked(at now: Date) -> Bool {
+        revokeClaimUntil.map { $0 > now } ?? false
     }
 
     /// The access token's age is measured from its last refresh, or from the connection when never refreshed.

@@ -95,6 +95,27 @@ extension AppDatabase {
         }
     }
 
+    func claimRevocation(connectionId: Int64, owner: String, until: Date, now: Date) async throws(StorageError) -> RevocationClaim {
+        try await write { db in
+            guard var connection = try ConnectionRecord.fetchOne(db, key: connectionId) else { return .notFound }
+            if connection.status == .revoked { return .alreadyRevoked(connection) }
+            if connection.isBeingRevoked(at: now), let busyUntil = connection.revokeClaimUntil { return .busy(until: busyUntil) }
+            connection.revokeClaimOwner = owner
+            connection.revokeClaimUntil = until
+            try connection.update(db)
+            return .claimed(connection)
+        }
+    }
+
+    func releaseRevocationClaim(connectionId: Int64, owner: String) async throws(StorageError) {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE connection SET revokeClaimOwner = NULL, revokeClaimUntil = NULL WHERE id = ? AND revokeClaimOwner = ?",
+                arguments: [connectionId, owner]
+            )
+        }
+    }
+
     func connection(id: Int64) async throws(StorageError) -> ConnectionRecord? {
         try await read { db in try ConnectionRecord.fetchOne(db, key: id) }
     }

@@ -22,7 +22,8 @@ extension AppDatabase {
                 merchantId: merchantId,
                 detail: "webhook event \(event.eventId): revoked by \(revokedBy)"
             )
-            if connection.status == .revoked {
+            // Already revoked, or our own revoke is in flight and will record it: Square's word is a confirmation.
+            if connection.status == .revoked || connection.isBeingRevoked(at: event.receivedAt) {
                 audit.action = .revocationConfirmed
                 try audit.insert(db)
                 return .confirmed(merchantId: merchantId)

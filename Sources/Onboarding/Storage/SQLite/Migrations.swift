@@ -164,6 +164,12 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v4: revocation claim") { db in
+            try db.alter(table: "connection") { t in
+                t.add(column: "revokeClaimOwner", .text)
+                t.add(column: "revokeClaimUntil", .datetime)
+            }
+        }
         return migrator
     }
 }
