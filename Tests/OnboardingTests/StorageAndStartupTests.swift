@@ -77,6 +77,48 @@ struct StorageAndStartupTests {
         }
     }
 
+    /// The folder and all three SQLite files are private from the first byte written, WAL and SHM included.
+    static func modes(_ h: ServiceHarness) throws -> [String: Int] {
+        let files = FileManager.default
+        var modes = ["folder": try files.attributesOfItem(atPath: h.dataDirectory)[.posixPermissions] as? Int ?? -1]
+        for suffix in ["", "-wal", "-shm"] {
+            let attributes = try files.attributesOfItem(atPath: h.databasePath + suffix)
+            modes["sqlite" + suffix] = (attributes[.posixPermissions] as? Int ?? -1) & 0o777
+        }
+        modes["folder"] = modes["folder"]! & 0o777
+        return modes
+    }
+
+    static let privateModes = ["folder": 0o700, "sqlite": 0o600, "sqlite-wal": 0o600, "sqlite-shm": 0o600]
+
+    @Test func aFreshDataFolderAndItsDatabaseFilesAreReadableOnlyByUs() async throws {
+        try await ServiceHarness.run { h in
+            try await h.withService { browser in
+                let answer = try await h.connect(browser)
+                let modes = try Self.modes(h)
+                #expect(answer.status == .seeOther)
+                #expect(modes == Self.privateModes)
+            }
+        }
+    }
+
+    @Test func looserModesLeftByAnOperatorAreTightenedAtStart() async throws {
+        try await ServiceHarness.run { h in
+            try await h.connectMerchants(["MLSANDBOXCAFE"])
+            let files = FileManager.default
+            try files.setAttributes([.posixPermissions: 0o755], ofItemAtPath: h.dataDirectory)
+            for suffix in ["", "-wal", "-shm"] where files.fileExists(atPath: h.databasePath + suffix) {
+                try files.setAttributes([.posixPermissions: 0o644], ofItemAtPath: h.databasePath + suffix)
+            }
+            try await h.withService { browser in
+                let health = try await browser.get("/healthz")
+                let modes = try Self.modes(h)
+                #expect(health.status == .ok)
+                #expect(modes == Self.privateModes)
+            }
+        }
+    }
+
     /// No token, code, state, verifier or client secret in any log line or page of a connect-and-disconnect run.
     @Test func secretsNeverReachLogsOrPages() async throws {
         try await H.run { h in

@@ -48,12 +48,15 @@ struct PageRenderer: Sendable {
 public enum StartupError: Error, CustomStringConvertible {
     case missingTemplates(directory: String, missing: [String])
     case missingPublic(directory: String)
+    case insecureDataDirectory(directory: String, reason: String)
 
     public var description: String {
         switch self {
         case .missingTemplates(let directory, let missing):
             "templates missing in '\(directory)': \(missing.map { $0 + ".mustache" }.joined(separator: ", ")) "
                 + "(set resources.directory / --resources-directory to the folder that holds Templates/ and Public/)"
+        case .insecureDataDirectory(let directory, let reason):
+            "cannot make data.directory '\(directory)' private to this user (folder 0700, database files 0600): \(reason)"
         case .missingPublic(let directory):
             "static files folder '\(directory)' not found (set resources.directory to the folder that holds Public/)"
         }

@@ -19,19 +19,38 @@ final class AppDatabase: OnboardingStore {
     }
 
     /// Opens (or creates) the WAL-mode database file, readable only by this user; blocking, so run it off the async pool.
+    ///
+    /// The folder is made (or tightened to) 0700 and the file 0600 before SQLite opens it: SQLite creates the `-wal`
+    /// and `-shm` files with the main file's mode, so none of the three is ever readable by others.
     static func open(path: String) throws -> AppDatabase {
-        let directory = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(
-            atPath: directory,
-            withIntermediateDirectories: true,
-            attributes: [.posixPermissions: 0o700]
-        )
+        try restrictFileModes(databasePath: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.foreignKeysEnabled = true
         let pool = try DatabasePool(path: path, configuration: configuration)
-        try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         return try AppDatabase(pool)
+    }
+
+    /// Creates the data folder 0700 and the database file 0600, and tightens any of the files that are looser.
+    static func restrictFileModes(databasePath path: String) throws {
+        let files = FileManager.default
+        let directory = (path as NSString).deletingLastPathComponent
+        do {
+            try files.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try files.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
+            if !files.fileExists(atPath: path) {
+                guard files.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                    throw StartupError.insecureDataDirectory(directory: directory, reason: "cannot create \(path)")
+                }
+            }
+            for file in [path, path + "-wal", path + "-shm"] where files.fileExists(atPath: file) {
+                try files.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+            }
+        } catch let error as StartupError {
+            throw error
+        } catch {
+            throw StartupError.insecureDataDirectory(directory: directory, reason: "\(error.localizedDescription)")
+        }
     }
 
     /// Runs `updates` in one write transaction on GRDB's writer queue, never on the caller's thread.
