@@ -121,6 +121,27 @@ public struct KeyRing: Sendable, CustomStringConvertible {
         return text
     }
 
+    /// `value` with a tag that proves this service issued it: `<value>.<keyId>.<tag>`.
+    ///
+    /// The tag is HMAC-SHA256 over the value under a key derived from the active key for `purpose`, so a tag made for
+    /// one purpose proves nothing for another, and no stored secret is used directly.
+    public func sign(_ value: String, purpose: String) -> String {
+        "\(value).\(activeKeyID).\(Base64URL.encode(tag(value, keyID: activeKeyID, purpose: purpose)))"
+    }
+
+    /// The value inside `signed` when any key of the ring signed it for `purpose` (compared in constant time); else nil.
+    public func verified(_ signed: String, purpose: String) -> String? {
+        let parts = signed.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, keys[String(parts[1])] != nil, let given = Base64URL.decode(String(parts[2])) else { return nil }
+        let value = String(parts[0])
+        return ConstantTime.equals(given, tag(value, keyID: String(parts[1]), purpose: purpose)) ? value : nil
+    }
+
+    private func tag(_ value: String, keyID: String, purpose: String) -> [UInt8] {
+        let derived = HMACSHA256.authenticationCode(for: Array("square-onboard tag key|\(purpose)".utf8), key: keys[keyID]!.bytes)
+        return HMACSHA256.authenticationCode(for: Array(value.utf8), key: derived)
+    }
+
     /// Whether a stored value must be re-sealed to move onto the active key.
     public func needsResealing(_ serialized: String) throws -> Bool {
         try SealedBox(serialized: serialized).keyID != activeKeyID

@@ -13,6 +13,7 @@ struct AppServices: Sendable {
     let onboarding: OnboardingService
     let refresher: TokenRefresher
     let checker: TokenStatusChecker
+    let retention: RetentionSweeper
     let clock: AppClock
     let logger: Logger
 
@@ -41,6 +42,7 @@ struct AppServices: Sendable {
         )
         refresher = TokenRefresher(configuration: configuration, store: store, square: square, clock: clock, logger: logger)
         checker = TokenStatusChecker(store: store, square: square, vault: vault, settings: configuration.tokenLife, clock: clock, logger: logger)
+        retention = RetentionSweeper(store: store, settings: configuration.retention, clock: clock, logger: logger)
     }
 
     /// Opens and migrates the SQLite file (off the async executors), re-keys legacy environment names, builds the services.
@@ -92,7 +94,7 @@ func buildApplication(
 
     var background: [any Service] = []
     if configuration.tokenLife.enabled {
-        background.append(TokenLifeService(refresher: services.refresher, checker: services.checker, logger: logger))
+        background.append(TokenLifeService(refresher: services.refresher, checker: services.checker, retention: services.retention, logger: logger))
     }
     return Application(
         router: buildRouter(services: services, pages: pages, publicDirectory: publicDirectory),

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import OnboardCrypto
 import SquareEmulator
 import Testing
 
@@ -232,6 +233,40 @@ struct CallbackFailureTests {
                 let page = try await browser.get("/wp-admin")
                 #expect(page.status == .notFound)
                 #expect(page.html.contains("Page not found"))
+            }
+        }
+    }
+
+    @Test(arguments: ["planted", "signedByAnotherService"])
+    func aBindingCookieWeDidNotIssueIsReplacedSoItCannotPreBindAVictim(kind: String) async throws {
+        try await H.run { h in
+            try await h.withService { victim in
+                // The attacker plants a binding they know in the victim's browser before the victim presses Connect.
+                let token = String(repeating: "A", count: 43)
+                let planted =
+                    kind == "planted" ? token : try KeyRing(keys: [("k1", .generate())]).sign(token, purpose: BrowserCookies.bindingPurpose)
+                victim.setCookie("so_bind", planted)
+                let callback = try await h.startAndConsent(victim)
+                #expect(victim.cookies["so_bind"] != planted, "a fresh binding was issued")
+
+                let attacker = Browser(client: victim.client)
+                attacker.setCookie("so_bind", planted)
+                #expect(try await attacker.get(callback).status == .forbidden, "the planted value does not complete the flow")
+                #expect(try await victim.get(callback).status == .seeOther)
+            }
+        }
+    }
+
+    @Test func ourOwnBindingIsKeptSoTwoTabsCanConnect() async throws {
+        try await H.run { h in
+            try await h.withService { browser in
+                let first = try await h.startAndConsent(browser, merchantId: "MLSANDBOXCAFE")
+                let issued = try #require(browser.cookies["so_bind"])
+                #expect(issued.split(separator: ".").count == 3, "token.keyId.tag")
+                let second = try await h.startAndConsent(browser, merchantId: "MLSANDBOXBIKE")
+                #expect(browser.cookies["so_bind"] == issued)
+                #expect(try await browser.get(first).status == .seeOther)
+                #expect(try await browser.get(second).status == .seeOther)
             }
         }
     }

@@ -75,12 +75,14 @@ struct StoreContractTests {
         -> ConnectionRecord
     {
         let session = session ?? merchant
-        try await store.beginAuthorization(authorization("state-\(merchant)-\(session)"), audit: audit(.authorizationStarted))
+        var attempt = authorization("state-\(merchant)-\(session)")
+        (attempt.createdAt, attempt.expiresAt) = (at, at.addingTimeInterval(600))
+        try await store.beginAuthorization(attempt, audit: AuditEventRecord(occurredAt: at, actor: .merchant, action: .authorizationStarted))
         return try await store.saveConnection(
             grant(merchant, access: "sb1.k.access-\(session)", at: at),
             stateHash: "state-\(merchant)-\(session)",
             session: MerchantSessionSeed(hash: "hash-\(session)", csrfToken: "csrf-\(session)", expiresAt: at.addingTimeInterval(3600)),
-            audit: audit(.connectionConnected, merchant: merchant)
+            audit: AuditEventRecord(occurredAt: at, actor: .merchant, action: .connectionConnected, merchantId: merchant)
         )
     }
 
@@ -384,6 +386,47 @@ struct StoreContractTests {
         let moved = try #require(try await store.connection(environment: "custom", merchantId: "MLA"))
         #expect(moved.id == a && moved.sealedAccessToken == "sb1.k.A" && moved.sealedRefreshToken == nil)
         #expect(try await store.connections(inEnvironments: ["sandbox"]).map(\.id) == [b])
+    }
+
+    // MARK: Retention
+
+    @Test(arguments: engines) func retentionDeletesOnlyWhatIsOlderThanItsCutoffInBatches(engine: StoreEngine) async throws {
+        let store = try engine.make()
+        let old = Self.now.addingTimeInterval(-100 * 86_400)
+        try await Self.connect(store, "MLOLD", at: old)
+        try await Self.connect(store, "MLNEW")
+        for id in ["e-old-1", "e-old-2"] {
+            _ = try await store.applySquareEvent(
+                SquareEventRecord(eventId: id, type: "payment.created", merchantId: nil, receivedAt: old),
+                environment: "sandbox",
+                revokedBy: nil
+            )
+        }
+        _ = try await store.applySquareEvent(
+            SquareEventRecord(eventId: "e-new", type: "payment.created", merchantId: nil, receivedAt: Self.now),
+            environment: "sandbox",
+            revokedBy: nil
+        )
+        let cutoff = Self.now.addingTimeInterval(-86_400)
+        let cutoffs = RetentionCutoffs(
+            authorizationsExpiredBefore: cutoff,
+            sessionsEndedBefore: cutoff,
+            squareEventsReceivedBefore: cutoff,
+            auditBefore: cutoff
+        )
+        let first = try await store.deleteExpiredBatch(cutoffs, limit: 1)
+        #expect(first == RetentionCounts(authorizations: 1, sessions: 1, squareEvents: 1, auditEvents: 1))
+        let second = try await store.deleteExpiredBatch(cutoffs, limit: 10)
+        #expect(second == RetentionCounts(authorizations: 0, sessions: 0, squareEvents: 1, auditEvents: 1))
+        #expect(try await store.deleteExpiredBatch(cutoffs, limit: 10).total == 0)
+
+        #expect(try await store.authorization(stateHash: "state-MLNEW-MLNEW") != nil)
+        #expect(try await store.authorization(stateHash: "state-MLOLD-MLOLD") == nil)
+        #expect(try await store.merchantSession(hash: "hash-MLNEW", now: Self.now) != nil)
+        #expect(try await store.allConnections().count == 2, "connections are never swept")
+        #expect(try await store.auditEvents().map(\.occurredAt).allSatisfy { $0 >= cutoff })
+        let retried = SquareEventRecord(eventId: "e-new", type: "payment.created", merchantId: nil, receivedAt: Self.now)
+        #expect(try await store.applySquareEvent(retried, environment: "sandbox", revokedBy: nil) == .duplicate, "recent ids kept")
     }
 
     // MARK: Audit and health

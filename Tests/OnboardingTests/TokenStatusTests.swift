@@ -102,7 +102,14 @@ struct TokenStatusTests {
             let calls = harness.tokenCalls
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [TokenLifeService(refresher: services.refresher, checker: services.checker, logger: services.logger)],
+                    services: [
+                        TokenLifeService(
+                            refresher: services.refresher,
+                            checker: services.checker,
+                            retention: services.retention,
+                            logger: services.logger
+                        )
+                    ],
                     logger: services.logger
                 )
             )

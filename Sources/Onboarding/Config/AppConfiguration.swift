@@ -30,6 +30,10 @@ public struct AppConfiguration: Sendable {
     public var frameAncestors: String
     public var logLevel: Logger.Level
     public var tokenLife: TokenLifeSettings
+    /// How long a started authorization may take to come back through the callback.
+    public var authorizationLifetime: TimeInterval
+    /// How long finished rows are kept before the retention sweep deletes them.
+    public var retention: RetentionSettings
     public var webhookSignatureKey: Secret?
     public var webhookNotificationURL: String
 
@@ -127,6 +131,8 @@ public struct AppConfiguration: Sendable {
         }
         logLevel = level
         tokenLife = try TokenLifeSettings(settings: settings, squareTimeoutSeconds: timeout)
+        authorizationLifetime = TimeInterval(try settings.int(.authorizationLifetimeMinutes, in: 1...60)) * 60
+        retention = try RetentionSettings(settings: settings)
         webhookSignatureKey = settings.string(.webhookSignatureKey).flatMap { $0.isEmpty ? nil : Secret($0) }
         webhookNotificationURL = settings.string(.webhookURL, else: baseURL.absoluteString + "/webhooks/square")
     }

@@ -155,6 +155,24 @@ extension Setting {
     static let refreshBackoffSeconds = Setting("refresh.backoffSeconds", default: "60", "first retry delay after a 5xx, 429 or timeout")
     static let refreshMaxBackoffSeconds = Setting("refresh.maxBackoffSeconds", default: "3600", "the longest retry delay")
     static let statusIntervalHours = Setting("status.intervalHours", default: "24", "how often each token is checked with RetrieveTokenStatus")
+    static let authorizationLifetimeMinutes = Setting(
+        "authorization.lifetimeMinutes",
+        default: "10",
+        "how long a started connection attempt may take to come back from Square (1-60)"
+    )
+    static let retentionAuthorizationDays = Setting(
+        "retention.authorizationDays",
+        default: "30",
+        "delete connection attempts this many days after they expired"
+    )
+    static let retentionSessionDays = Setting("retention.sessionDays", default: "7", "delete merchant sessions this many days after they ended")
+    static let retentionSquareEventDays = Setting(
+        "retention.squareEventDays",
+        default: "30",
+        "forget handled Square webhook event ids after this many days (Square retries for at most 3)"
+    )
+    static let retentionAuditDays = Setting("retention.auditDays", default: "730", "delete audit events older than this many days")
+    static let retentionBatchSize = Setting("retention.batchSize", default: "500", "rows deleted per transaction by the retention sweep")
 
     /// Every setting the service reads, in the order help lists them.
     package static let all: [Setting] = [
@@ -163,7 +181,8 @@ extension Setting {
         squareFlow, squareVersion, squareTimeoutSeconds, dataDirectory, resourcesDirectory, encryptionKeys, platformName,
         frameAncestors, logLevel, webhookSignatureKey, webhookURL, refreshEnabled, refreshIntervalSeconds, refreshAgeHours,
         refreshMarginHours, refreshTokenMarginDays, refreshConcurrency, refreshPacingMilliseconds, refreshLeaseSeconds,
-        refreshBackoffSeconds, refreshMaxBackoffSeconds, statusIntervalHours,
+        refreshBackoffSeconds, refreshMaxBackoffSeconds, statusIntervalHours, authorizationLifetimeMinutes,
+        retentionAuthorizationDays, retentionSessionDays, retentionSquareEventDays, retentionAuditDays, retentionBatchSize,
     ]
 }
 

@@ -69,7 +69,7 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .missingState, .malformedCallback:
             "The address is missing parts Square always sends. Start again from the connect page."
         case .unknownState: "It may have been started on another server or long ago. Start again from the connect page."
-        case .expiredState: "Connection attempts are valid for 10 minutes. Start again from the connect page."
+        case .expiredState: "Connection attempts are only valid for a few minutes. Start again from the connect page."
         case .reusedState: "Each connection attempt works once. If you already connected, you're done; otherwise start again."
         case .stateFromAnotherBrowser:
             "For your safety, finish connecting in the same browser you started in. Start again here if you like."

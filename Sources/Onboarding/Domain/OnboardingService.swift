@@ -14,7 +14,6 @@ struct OnboardingService: Sendable {
     /// Disconnects in flight in this process, one per connection; the store's revocation claim covers other processes.
     let disconnects = SingleFlight<Int64, ConnectionRecord, OnboardingError>()
 
-    static let authorizationLifetime: TimeInterval = 10 * 60
     static let merchantSessionLifetime: TimeInterval = 60 * 60
 
     /// The stable environment name stored with connections and bound into their sealed tokens.
@@ -40,7 +39,7 @@ struct OnboardingService: Sendable {
             flow: configuration.flow,
             browserBindingHash: sha256Hex(browserBinding),
             createdAt: now,
-            expiresAt: now.addingTimeInterval(Self.authorizationLifetime)
+            expiresAt: now.addingTimeInterval(configuration.authorizationLifetime)
         )
         try await storing("starting an authorization") {
             try await store.beginAuthorization(

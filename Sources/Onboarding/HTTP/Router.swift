@@ -8,7 +8,7 @@ import Hummingbird
 func buildRouter(services: AppServices, pages: PageRenderer, publicDirectory: String) -> Router<AppRequestContext> {
     let configuration = services.configuration
     let service = services.onboarding
-    let cookies = BrowserCookies(secure: configuration.secureCookies)
+    let cookies = BrowserCookies(secure: configuration.secureCookies, keyRing: configuration.keyRing)
     let origin = configuration.publicOrigin
     let squareOrigin = configuration.squareEnvironment.baseURL.absoluteString.trimmingSuffix("/")
 

@@ -111,6 +111,11 @@ protocol OnboardingStore: Sendable {
     ) async throws(StorageError)
         -> SquareEventResult
 
+    // MARK: Retention
+
+    /// Deletes up to `limit` rows of each kind older than its cutoff, in one transaction; says how many went.
+    func deleteExpiredBatch(_ cutoffs: RetentionCutoffs, limit: Int) async throws(StorageError) -> RetentionCounts
+
     // MARK: Sealed values (key rotation, environment identity)
 
     /// How many non-NULL values of `column` are sealed under each key id, without reading any plaintext.
@@ -196,6 +201,33 @@ enum RevocationClaim: Sendable, Equatable {
     /// Someone else is revoking it until the given time.
     case busy(until: Date)
     case notFound
+}
+
+/// Rows older than these go in a retention sweep.
+struct RetentionCutoffs: Sendable, Equatable {
+    var authorizationsExpiredBefore: Date
+    var sessionsEndedBefore: Date
+    var squareEventsReceivedBefore: Date
+    var auditBefore: Date
+}
+
+/// How many rows of each kind a retention sweep deleted.
+struct RetentionCounts: Sendable, Equatable {
+    var authorizations = 0
+    var sessions = 0
+    var squareEvents = 0
+    var auditEvents = 0
+
+    var total: Int { authorizations + sessions + squareEvents + auditEvents }
+
+    static func + (left: Self, right: Self) -> Self {
+        RetentionCounts(
+            authorizations: left.authorizations + right.authorizations,
+            sessions: left.sessions + right.sessions,
+            squareEvents: left.squareEvents + right.squareEvents,
+            auditEvents: left.auditEvents + right.auditEvents
+        )
+    }
 }
 
 /// Row counts, for tests and health.

@@ -32,10 +32,11 @@ struct ConnectController {
 
     /// POST /oauth/start — creates the authorization and sends the browser to Square's consent page (CSRF checked before).
     @Sendable func start(request: Request, context: AppRequestContext) async throws -> Response {
-        let binding = cookies.value(cookies.binding, in: request) ?? SecureRandom.urlSafeToken()
+        // A binding we signed is kept (several tabs may connect at once); anything else, planted or not, is replaced.
+        let binding = cookies.binding(in: request) ?? SecureRandom.urlSafeToken()
         let url = try await service.startAuthorization(browserBinding: binding)
         var response = Response(status: .seeOther, headers: [.location: url.absoluteString])
-        response.setCookie(cookies.make(cookies.binding, value: binding, maxAge: 3600))
+        response.setCookie(cookies.bindingCookie(binding))
         return response
     }
 
@@ -51,7 +52,7 @@ struct ConnectController {
         for value in [callback.state, callback.code, callback.error] {
             guard (value?.utf8.count ?? 0) <= 1024 else { throw OnboardingError.malformedCallback }
         }
-        let grant = try await service.completeAuthorization(callback, browserBinding: cookies.value(cookies.binding, in: request))
+        let grant = try await service.completeAuthorization(callback, browserBinding: cookies.bindingToken(in: request))
         var response = Response(status: .seeOther, headers: [.location: "/connection?connected=1"])
         response.setCookie(cookies.make(cookies.session, value: grant.token, maxAge: Int(OnboardingService.merchantSessionLifetime)))
         return response
