@@ -12,14 +12,7 @@ struct RevocationWebhookEndToEndTests {
     @Test func aMerchantRevokingAtSquareEndsTheConnectionThroughTheWebhook() async throws {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE", "MLSANDBOXBIKE"])
-            let port = try await freeLoopbackPort()
-            let url = "http://127.0.0.1:\(port)/webhooks/square"
-            let key = "demo-signature-key-for-this-test"
-            let overrides = ["http.port": "\(port)", "square.webhookSignatureKey": key, "square.webhookUrl": url]
-            try await harness.runLive(overrides) {
-                harness.emulator.setWebhookSubscription(
-                    EmulatorWebhookSubscription(notificationURL: url, signatureKey: key, retryBackoff: .milliseconds(50))
-                )
+            try await harness.runLiveWithSquareWebhooks { overrides in
                 #expect(harness.emulator.revokeAsMerchant(merchantId: "MLSANDBOXCAFE"))
                 let deliveries = await harness.emulator.waitForWebhookDeliveries(count: 1, timeout: .seconds(10))
                 #expect(deliveries.first?.delivered == true)
@@ -37,14 +30,7 @@ struct RevocationWebhookEndToEndTests {
     @Test func ourOwnDisconnectIsRecordedOnceAndSquaresWebhookConfirmsIt() async throws {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
-            let port = try await freeLoopbackPort()
-            let url = "http://127.0.0.1:\(port)/webhooks/square"
-            let key = "demo-signature-key-for-this-test"
-            let overrides = ["http.port": "\(port)", "square.webhookSignatureKey": key, "square.webhookUrl": url]
-            try await harness.runLive(overrides) {
-                harness.emulator.setWebhookSubscription(
-                    EmulatorWebhookSubscription(notificationURL: url, signatureKey: key, retryBackoff: .milliseconds(50))
-                )
+            try await harness.runLiveWithSquareWebhooks { overrides in
                 let merchant = try await harness.services(overrides).onboarding
                 let ended = try await merchant.disconnect(try await harness.stored("MLSANDBOXCAFE"), actor: .merchant)
                 #expect(ended.status == .revoked)
@@ -81,6 +67,20 @@ struct RevocationWebhookEndToEndTests {
 }
 
 extension ServiceHarness {
+    /// Runs the service live with the emulator's revocation webhooks subscribed to it; `body` gets the service's settings.
+    func runLiveWithSquareWebhooks(_ body: @Sendable ([String: String]) async throws -> Void) async throws {
+        let port = try await freeLoopbackPort()
+        let url = "http://127.0.0.1:\(port)/webhooks/square"
+        let key = "demo-signature-key-for-this-test"
+        let overrides = ["http.port": "\(port)", "square.webhookSignatureKey": key, "square.webhookUrl": url]
+        try await runLive(overrides) {
+            emulator.setWebhookSubscription(
+                EmulatorWebhookSubscription(notificationURL: url, signatureKey: key, retryBackoff: .milliseconds(50))
+            )
+            try await body(overrides)
+        }
+    }
+
     /// Runs the service on the real port `overrides["http.port"]` names, runs `body`, then shuts it down gracefully.
     func runLive(_ overrides: [String: String], _ body: @Sendable () async throws -> Void) async throws {
         let services = try await services(overrides)
