@@ -64,4 +64,35 @@ struct SQLiteStoreTests {
         }
         #expect(orphans == 0 && integrity == "ok")
     }
+
+    static let pageQueries: [ConnectionQuery] = [
+        ConnectionQuery(environment: "sandbox", sort: .recent),
+        ConnectionQuery(environment: "sandbox", status: .active, sort: .recent),
+        ConnectionQuery(environment: "sandbox", sort: .expiry),
+        ConnectionQuery(environment: "sandbox", sort: .merchant),
+        ConnectionQuery(environment: "sandbox", sort: .recent, after: ConnectionCursor(key: "2026-01-01 00:00:00.000", id: 5)),
+    ]
+
+    /// Each dashboard order is served by an index: SQLite reads one page, never the whole table, and sorts nothing.
+    @Test(arguments: pageQueries)
+    func everyDashboardOrderIsReadFromAnIndex(query: ConnectionQuery) async throws {
+        let queue = try DatabaseQueue()
+        _ = try AppDatabase(queue)
+        let (sql, arguments, _) = AppDatabase.connectionPageStatement(query)
+        let plan = try await queue.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
+        }
+        #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
+        #expect(plan.contains { $0.contains("USING INDEX") || $0.contains("USING COVERING INDEX") }, "\(plan)")
+    }
+
+    @Test func aPartnerReferenceIsFoundByPrefix() async throws {
+        let queue = try DatabaseQueue()
+        let store = try AppDatabase(queue)
+        try await StoreContractTests.connect(store, "MLA")
+        try await StoreContractTests.connect(store, "MLB")
+        try await queue.write { db in try db.execute(sql: "UPDATE connection SET partnerReference = 'acct-42' WHERE merchantId = 'MLB'") }
+        let found = try await store.connections(matching: ConnectionQuery(environment: "sandbox", search: "acct-4"))
+        #expect(found.connections.map(\.merchantId) == ["MLB"])
+    }
 }

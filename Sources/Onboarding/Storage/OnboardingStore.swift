@@ -43,6 +43,16 @@ protocol OnboardingStore: Sendable {
     func connection(environment: String, merchantId: String) async throws(StorageError) -> ConnectionRecord?
     /// Every connection in id order (passes over one merchant, tests).
     func allConnections() async throws(StorageError) -> [ConnectionRecord]
+    /// One page of connections for the dashboard, by keyset: its cost does not grow with how far the reader paged.
+    func connections(matching query: ConnectionQuery) async throws(StorageError) -> ConnectionPage
+    /// Counts by status, tokens expiring before `expiringBefore`, refresh failures since `failuresSince`.
+    func connectionOverview(
+        environment: String,
+        now: Date,
+        expiringBefore: Date,
+        failuresSince: Date
+    ) async throws(StorageError)
+        -> ConnectionOverview
 
     // MARK: Audit
 
@@ -50,6 +60,8 @@ protocol OnboardingStore: Sendable {
     func appendAudit(_ event: AuditEventRecord) async throws(StorageError)
     /// Audit events in the order they happened, optionally for one merchant.
     func auditEvents(merchantId: String?) async throws(StorageError) -> [AuditEventRecord]
+    /// A page of the audit log, newest first.
+    func auditEvents(matching query: AuditQuery) async throws(StorageError) -> [AuditEventRecord]
     /// How many rows the main tables hold.
     func counts() async throws(StorageError) -> StoreCounts
     /// Proves the store answers.

@@ -170,6 +170,20 @@ enum Migrations {
                 t.add(column: "revokeClaimUntil", .datetime)
             }
         }
+        migrator.registerMigration("v6: dashboard indexes") { db in
+            // Each list order of the dashboard has an index that returns a page without sorting the table.
+            try db.execute(
+                sql: """
+                    CREATE INDEX "connection_by_status_recent" ON "connection"("environment", "status", "connectedAt", "id");
+                    CREATE INDEX "connection_by_recent" ON "connection"("environment", "connectedAt", "id");
+                    CREATE INDEX "connection_by_expiry" ON "connection"("environment", COALESCE("expiresAt", '9999-12-31'), "id");
+                    CREATE INDEX "connection_by_merchant" ON "connection"("merchantId");
+                    CREATE INDEX "connection_by_reference" ON "connection"("partnerReference");
+                    CREATE INDEX "auditEvent_by_action" ON "auditEvent"("action", "id");
+                    CREATE INDEX "auditEvent_by_actor" ON "auditEvent"("actor", "id");
+                    """
+            )
+        }
         return migrator
     }
 }
