@@ -85,6 +85,14 @@ struct ServiceHarness: Sendable {
         try await app.test(.router) { client in try await body(Browser(client: client)) }
     }
 
+    /// Builds the service on a free loopback port and hands the port to `body`, for raw connections (`RawHTTP`).
+    func withLiveService(_ overrides: [String: String] = [:], _ body: @Sendable (Int) async throws -> Void) async throws {
+        let logger = Logger(label: "service") { _ in CollectingLogHandler(collector: logs) }
+        let configuration = try configuration(["http.port": "0"].merging(overrides) { $1 })
+        let app = try await buildApplication(configuration: configuration, clock: clock.appClock, logger: logger)
+        try await app.test(.live) { client in try await body(try #require(client.port)) }
+    }
+
     /// Follows Square's consent page the way a person would; returns the callback path with its query.
     func consent(at location: String, decision: String = "allow", merchantId: String = "MLSANDBOXCAFE") async throws -> String {
         let url = try #require(URL(string: location))

@@ -24,10 +24,12 @@ enum OnboardingError: Error, Equatable, Sendable {
     case storageUnavailable
     case notFound
     case requestTooLarge
+    case invalidAddress
 
     var status: HTTPResponse.Status {
         switch self {
-        case .missingState, .malformedCallback, .unknownState, .expiredState, .reusedState, .missingCode, .codeRejected:
+        case .missingState, .malformedCallback, .unknownState, .expiredState, .reusedState, .missingCode, .codeRejected,
+            .invalidAddress:
             .badRequest
         case .stateFromAnotherBrowser, .accessDenied, .csrfRejected: .forbidden
         case .noMerchantSession: .unauthorized
@@ -61,6 +63,7 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .storageUnavailable: "Our database is not answering"
         case .notFound: "Page not found"
         case .requestTooLarge: "That request is too large"
+        case .invalidAddress: "That address is not valid"
         }
     }
 
@@ -89,6 +92,7 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .storageUnavailable: "This is a problem on our side, not Square's. Please try again in a moment."
         case .notFound: "There is nothing at this address."
         case .requestTooLarge: "The request was larger than this service accepts."
+        case .invalidAddress: "It contains characters no page of this service uses. Check the link, or start from the connect page."
         }
     }
 
