@@ -155,6 +155,21 @@ extension Setting {
     static let refreshBackoffSeconds = Setting("refresh.backoffSeconds", default: "60", "first retry delay after a 5xx, 429 or timeout")
     static let refreshMaxBackoffSeconds = Setting("refresh.maxBackoffSeconds", default: "3600", "the longest retry delay")
     static let statusIntervalHours = Setting("status.intervalHours", default: "24", "how often each token is checked with RetrieveTokenStatus")
+    static let httpIdleTimeoutSeconds = Setting(
+        "http.idleTimeoutSeconds",
+        default: "30",
+        "close a connection idle this long, or whose request head takes longer to arrive (1-3600)"
+    )
+    static let httpBodyTimeoutSeconds = Setting(
+        "http.bodyTimeoutSeconds",
+        default: "30",
+        "close a connection whose request body takes longer than this after its head (1-3600)"
+    )
+    static let httpMaxHeaderBytes = Setting(
+        "http.maxHeaderBytes",
+        default: "16384",
+        "the most bytes a request line and its headers may take (4096-1048576)"
+    )
 
     /// Every setting the service reads, in the order help lists them.
     package static let all: [Setting] = [
@@ -164,6 +179,7 @@ extension Setting {
         frameAncestors, logLevel, webhookSignatureKey, webhookURL, refreshEnabled, refreshIntervalSeconds, refreshAgeHours,
         refreshMarginHours, refreshTokenMarginDays, refreshConcurrency, refreshPacingMilliseconds, refreshLeaseSeconds,
         refreshBackoffSeconds, refreshMaxBackoffSeconds, statusIntervalHours,
+        httpIdleTimeoutSeconds, httpBodyTimeoutSeconds, httpMaxHeaderBytes,
     ]
 }
 
