@@ -64,6 +64,8 @@ struct ServiceHarness: Sendable {
             "data.directory": dataDirectory, "resources.directory": Self.packageRoot, "onboard.encryptionKeys": keys,
             "platform.name": "Acme Payouts", "square.scopes": "MERCHANT_PROFILE_READ PAYMENTS_READ ORDERS_WRITE",
             "refresh.enabled": "false", "refresh.pacingMilliseconds": "0",
+            // Every test's browser is one client; RateLimitTests sets low limits to test them.
+            "rateLimit.startPerMinute": "1000", "rateLimit.callbackPerMinute": "1000",
         ]
         values.merge(overrides) { $1 }
         return try AppConfiguration(reader: Self.reader(values))

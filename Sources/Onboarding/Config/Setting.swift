@@ -170,6 +170,21 @@ extension Setting {
         default: "16384",
         "the most bytes a request line and its headers may take (4096-1048576)"
     )
+    static let httpClientAddressHeader = Setting(
+        "http.clientAddressHeader",
+        shown: "none",
+        "the header your reverse proxy puts the client's address in (X-Forwarded-For, X-Real-IP); without it headers are ignored"
+    )
+    static let rateLimitStartPerMinute = Setting(
+        "rateLimit.startPerMinute",
+        default: "10",
+        "POST /oauth/start per client per minute, in bursts of up to that many; 0 turns the limit off"
+    )
+    static let rateLimitCallbackPerMinute = Setting(
+        "rateLimit.callbackPerMinute",
+        default: "10",
+        "GET /oauth/callback per client per minute, in bursts of up to that many; 0 turns the limit off"
+    )
 
     /// Every setting the service reads, in the order help lists them.
     package static let all: [Setting] = [
@@ -179,7 +194,8 @@ extension Setting {
         frameAncestors, logLevel, webhookSignatureKey, webhookURL, refreshEnabled, refreshIntervalSeconds, refreshAgeHours,
         refreshMarginHours, refreshTokenMarginDays, refreshConcurrency, refreshPacingMilliseconds, refreshLeaseSeconds,
         refreshBackoffSeconds, refreshMaxBackoffSeconds, statusIntervalHours,
-        httpIdleTimeoutSeconds, httpBodyTimeoutSeconds, httpMaxHeaderBytes,
+        httpIdleTimeoutSeconds, httpBodyTimeoutSeconds, httpMaxHeaderBytes, httpClientAddressHeader, rateLimitStartPerMinute,
+        rateLimitCallbackPerMinute,
     ]
 }
 

@@ -25,6 +25,7 @@ enum OnboardingError: Error, Equatable, Sendable {
     case notFound
     case requestTooLarge
     case invalidAddress
+    case tooManyRequests(retryAfterSeconds: Int)
 
     var status: HTTPResponse.Status {
         switch self {
@@ -38,6 +39,7 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .squareTimedOut: .gatewayTimeout
         case .notFound: .notFound
         case .requestTooLarge: .contentTooLarge
+        case .tooManyRequests: .tooManyRequests
         }
     }
 
@@ -64,6 +66,7 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .notFound: "Page not found"
         case .requestTooLarge: "That request is too large"
         case .invalidAddress: "That address is not valid"
+        case .tooManyRequests: "Too many attempts"
         }
     }
 
@@ -93,6 +96,9 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .notFound: "There is nothing at this address."
         case .requestTooLarge: "The request was larger than this service accepts."
         case .invalidAddress: "It contains characters no page of this service uses. Check the link, or start from the connect page."
+        case .tooManyRequests(let seconds):
+            "Too many connection attempts came from your network in a short time, so this one was not processed. "
+                + "Please wait \(seconds == 1 ? "a second" : "\(seconds) seconds") and try again."
         }
     }
 

@@ -7,6 +7,7 @@ import Hummingbird
 /// become two more groups here.
 func buildRouter(services: AppServices, pages: PageRenderer, publicDirectory: String) -> Router<AppRequestContext> {
     let configuration = services.configuration
+    let edge = configuration.edge
     let service = services.onboarding
     let cookies = BrowserCookies(secure: configuration.secureCookies)
     let origin = configuration.publicOrigin
@@ -22,9 +23,15 @@ func buildRouter(services: AppServices, pages: PageRenderer, publicDirectory: St
     router.add(middleware: ErrorPageMiddleware(pages: pages))
     router.add(middleware: PublicFiles.middleware(directory: publicDirectory, logger: services.logger, context: AppRequestContext.self))
 
-    // Merchant pages before a connection exists: the connect form's token is a double-submit cookie.
+    // Merchant pages before a connection exists: per-client limits on starting (each start writes a row) and on
+    // Square's callback (each may call Square); the connect form's token is a double-submit cookie.
     let connect = ConnectController(service: service, pages: pages, cookies: cookies)
     router.group()
+        .add(
+            middleware: RateLimitMiddleware<AppRequestContext>(clientAddress: ClientAddress(trustedHeader: edge.clientAddressHeader))
+                .limiting(.post, "/oauth/start", perMinute: edge.startPerMinute)
+                .limiting(.get, "/oauth/callback", perMinute: edge.callbackPerMinute)
+        )
         .add(middleware: CSRFMiddleware(allowedOrigin: origin, expectedToken: connect.expectedCSRFToken))
         .addRoutes(connect.endpoints)
 
