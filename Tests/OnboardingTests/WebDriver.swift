@@ -75,13 +75,26 @@ struct WebDriver {
     }
 
     func click(_ css: String) async throws {
-        let id = try await element(css)
-        _ = try await command(.POST, "/element/\(id)/click", body: "{}")
+        _ = try await onFreshElement(css) { id in try await command(.POST, "/element/\(id)/click", body: "{}") }
     }
 
     func text(_ css: String) async throws -> String {
-        let id = try await element(css)
-        return try await command(.GET, "/element/\(id)/text")["value"] as? String ?? ""
+        try await onFreshElement(css) { id in try await command(.GET, "/element/\(id)/text")["value"] as? String ?? "" }
+    }
+
+    /// Runs `action` on the element matching `css`, finding it again if a navigation replaced the page in between
+    /// (the previous click's page can still be there when the element is found, and gone when it is used).
+    private func onFreshElement<T>(_ css: String, _ action: (String) async throws -> T) async throws -> T {
+        var attempts = 0
+        while true {
+            let id = try await element(css)
+            do {
+                return try await action(id)
+            } catch WebDriverError.failed(_, _, let answer) where answer.contains("stale element reference") && attempts < 50 {
+                attempts += 1
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
     }
 
     /// Saves a PNG of the viewport under `screenshots/` in the package (ignored by git).
