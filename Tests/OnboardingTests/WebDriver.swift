@@ -74,8 +74,18 @@ struct WebDriver {
         }
     }
 
+    /// Clicks the element matching `css` and waits until the page it was on has been replaced: every click in these
+    /// tests navigates, and reading the next page before that would read the old one.
     func click(_ css: String) async throws {
+        let page = try await element("html")
         _ = try await onFreshElement(css) { id in try await command(.POST, "/element/\(id)/click", body: "{}") }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let answer = try await command(.GET, "/element/\(page)/name", allowError: true)
+            if (answer["value"] as? [String: Any])?["error"] as? String == "stale element reference" { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw WebDriverError.noNavigation(after: css, url: (try? await currentURL) ?? "?")
     }
 
     func text(_ css: String) async throws -> String {
@@ -152,9 +162,11 @@ enum WebDriverError: Error, CustomStringConvertible {
     case noSuchElement(css: String, url: String)
     case failed(url: String, status: Int, answer: String)
     case notAnswering(String)
+    case noNavigation(after: String, url: String)
 
     var description: String {
         switch self {
+        case .noNavigation(let css, let url): "clicking '\(css)' on \(url) did not leave the page"
         case .noSuchElement(let css, let url): "no element '\(css)' on \(url)"
         case .failed(let url, let status, let answer): "WebDriver \(url) answered \(status): \(answer)"
         case .notAnswering(let url): "\(url) did not answer"
