@@ -98,6 +98,7 @@ func buildApplication(
     }
     return Application(
         router: buildRouter(services: services, pages: pages, publicDirectory: publicDirectory),
+        server: .http1(configuration: configuration.edge.http1Configuration(logger: logger)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
         services: background,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

@@ -41,11 +41,11 @@ struct MerchantFlowTests {
                     #expect(page.headers[.init("Referrer-Policy")!] == "no-referrer")
                     #expect(page.headers[.cacheControl] == "no-store")
                 }
-                let css = try await browser.get("/style.css")
+                let css = try await browser.get("/assets/style.css")
                 #expect(css.status == .ok)
                 #expect(css.headers[.contentType]?.hasPrefix("text/css") == true)
-                #expect(try await browser.get("/favicon.svg").status == .ok)
-                #expect(try await browser.get("/logo.svg").status == .ok)
+                #expect(try await browser.get("/assets/favicon.svg").status == .ok)
+                #expect(try await browser.get("/assets/logo.svg").status == .ok)
             }
         }
     }

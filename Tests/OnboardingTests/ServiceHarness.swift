@@ -64,6 +64,8 @@ struct ServiceHarness: Sendable {
             "data.directory": dataDirectory, "resources.directory": Self.packageRoot, "onboard.encryptionKeys": keys,
             "platform.name": "Acme Payouts", "square.scopes": "MERCHANT_PROFILE_READ PAYMENTS_READ ORDERS_WRITE",
             "refresh.enabled": "false", "refresh.pacingMilliseconds": "0",
+            // Every test's browser is one client; RateLimitTests sets low limits to test them.
+            "rateLimit.startPerMinute": "1000", "rateLimit.callbackPerMinute": "1000",
         ]
         values.merge(overrides) { $1 }
         return try AppConfiguration(reader: Self.reader(values))
@@ -83,6 +85,14 @@ struct ServiceHarness: Sendable {
         let logger = Logger(label: "service") { _ in CollectingLogHandler(collector: logs) }
         let app = try await buildApplication(configuration: configuration(overrides), clock: clock.appClock, logger: logger)
         try await app.test(.router) { client in try await body(Browser(client: client)) }
+    }
+
+    /// Builds the service on a free loopback port and hands the port to `body`, for raw connections (`RawHTTP`).
+    func withLiveService(_ overrides: [String: String] = [:], _ body: @Sendable (Int) async throws -> Void) async throws {
+        let logger = Logger(label: "service") { _ in CollectingLogHandler(collector: logs) }
+        let configuration = try configuration(["http.port": "0"].merging(overrides) { $1 })
+        let app = try await buildApplication(configuration: configuration, clock: clock.appClock, logger: logger)
+        try await app.test(.live) { client in try await body(try #require(client.port)) }
     }
 
     /// Follows Square's consent page the way a person would; returns the callback path with its query.

@@ -68,20 +68,45 @@ struct WebDriver {
             }
             guard ContinuousClock.now < deadline else {
                 let url = (try? await currentURL) ?? "?"
-                throw WebDriverError.noSuchElement(css: css, url: url)
+                // What the page said instead, so a failure under load can be told apart from a wrong page.
+                let source = (try? await command(.GET, "/source")["value"] as? String) ?? ""
+                throw WebDriverError.noSuchElement(css: css, url: url + " showing: " + String(source.prefix(600)))
             }
             try await Task.sleep(for: .milliseconds(100))
         }
     }
 
+    /// Clicks the element matching `css` and waits until the page it was on has been replaced: every click in these
+    /// tests navigates, and reading the next page before that would read the old one.
     func click(_ css: String) async throws {
-        let id = try await element(css)
-        _ = try await command(.POST, "/element/\(id)/click", body: "{}")
+        let page = try await element("html")
+        _ = try await onFreshElement(css) { id in try await command(.POST, "/element/\(id)/click", body: "{}") }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let answer = try await command(.GET, "/element/\(page)/name", allowError: true)
+            if (answer["value"] as? [String: Any])?["error"] as? String == "stale element reference" { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw WebDriverError.noNavigation(after: css, url: (try? await currentURL) ?? "?")
     }
 
     func text(_ css: String) async throws -> String {
-        let id = try await element(css)
-        return try await command(.GET, "/element/\(id)/text")["value"] as? String ?? ""
+        try await onFreshElement(css) { id in try await command(.GET, "/element/\(id)/text")["value"] as? String ?? "" }
+    }
+
+    /// Runs `action` on the element matching `css`, finding it again if a navigation replaced the page in between
+    /// (the previous click's page can still be there when the element is found, and gone when it is used).
+    private func onFreshElement<T>(_ css: String, _ action: (String) async throws -> T) async throws -> T {
+        var attempts = 0
+        while true {
+            let id = try await element(css)
+            do {
+                return try await action(id)
+            } catch WebDriverError.failed(_, _, let answer) where answer.contains("stale element reference") && attempts < 50 {
+                attempts += 1
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
     }
 
     /// Saves a PNG of the viewport under `screenshots/` in the package (ignored by git).
@@ -139,9 +164,11 @@ enum WebDriverError: Error, CustomStringConvertible {
     case noSuchElement(css: String, url: String)
     case failed(url: String, status: Int, answer: String)
     case notAnswering(String)
+    case noNavigation(after: String, url: String)
 
     var description: String {
         switch self {
+        case .noNavigation(let css, let url): "clicking '\(css)' on \(url) did not leave the page"
         case .noSuchElement(let css, let url): "no element '\(css)' on \(url)"
         case .failed(let url, let status, let answer): "WebDriver \(url) answered \(status): \(answer)"
         case .notAnswering(let url): "\(url) did not answer"

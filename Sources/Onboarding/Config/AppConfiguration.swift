@@ -36,6 +36,8 @@ public struct AppConfiguration: Sendable {
     public var retention: RetentionSettings
     public var webhookSignatureKey: Secret?
     public var webhookNotificationURL: String
+    /// How the HTTP edge protects itself: connection timeouts, header size, per-client rate limits.
+    public var edge: EdgeSettings
 
     /// The environment's stable identity, stored with each connection and bound into its sealed tokens.
     ///
@@ -135,6 +137,7 @@ public struct AppConfiguration: Sendable {
         retention = try RetentionSettings(settings: settings)
         webhookSignatureKey = settings.string(.webhookSignatureKey).flatMap { $0.isEmpty ? nil : Secret($0) }
         webhookNotificationURL = settings.string(.webhookURL, else: baseURL.absoluteString + "/webhooks/square")
+        edge = try EdgeSettings(settings: settings)
     }
 
     /// A name that cannot be mistaken for a URL: `[a-z0-9_-]{1,40}`.

@@ -173,6 +173,36 @@ extension Setting {
     )
     static let retentionAuditDays = Setting("retention.auditDays", default: "730", "delete audit events older than this many days")
     static let retentionBatchSize = Setting("retention.batchSize", default: "500", "rows deleted per transaction by the retention sweep")
+    static let httpIdleTimeoutSeconds = Setting(
+        "http.idleTimeoutSeconds",
+        default: "30",
+        "close a connection idle this long, or whose request head takes longer to arrive (1-3600)"
+    )
+    static let httpBodyTimeoutSeconds = Setting(
+        "http.bodyTimeoutSeconds",
+        default: "30",
+        "close a connection whose request body takes longer than this after its head (1-3600)"
+    )
+    static let httpMaxHeaderBytes = Setting(
+        "http.maxHeaderBytes",
+        default: "16384",
+        "the most bytes a request line and its headers may take (4096-1048576)"
+    )
+    static let httpClientAddressHeader = Setting(
+        "http.clientAddressHeader",
+        shown: "none",
+        "the header your reverse proxy puts the client's address in (X-Forwarded-For, X-Real-IP); without it headers are ignored"
+    )
+    static let rateLimitStartPerMinute = Setting(
+        "rateLimit.startPerMinute",
+        default: "10",
+        "POST /oauth/start per client per minute, in bursts of up to that many; 0 turns the limit off"
+    )
+    static let rateLimitCallbackPerMinute = Setting(
+        "rateLimit.callbackPerMinute",
+        default: "10",
+        "GET /oauth/callback per client per minute, in bursts of up to that many; 0 turns the limit off"
+    )
 
     /// Every setting the service reads, in the order help lists them.
     package static let all: [Setting] = [
@@ -183,6 +213,8 @@ extension Setting {
         refreshMarginHours, refreshTokenMarginDays, refreshConcurrency, refreshPacingMilliseconds, refreshLeaseSeconds,
         refreshBackoffSeconds, refreshMaxBackoffSeconds, statusIntervalHours, authorizationLifetimeMinutes,
         retentionAuthorizationDays, retentionSessionDays, retentionSquareEventDays, retentionAuditDays, retentionBatchSize,
+        httpIdleTimeoutSeconds, httpBodyTimeoutSeconds, httpMaxHeaderBytes, httpClientAddressHeader, rateLimitStartPerMinute,
+        rateLimitCallbackPerMinute,
     ]
 }
 

@@ -24,10 +24,13 @@ enum OnboardingError: Error, Equatable, Sendable {
     case storageUnavailable
     case notFound
     case requestTooLarge
+    case invalidAddress
+    case tooManyRequests(retryAfterSeconds: Int)
 
     var status: HTTPResponse.Status {
         switch self {
-        case .missingState, .malformedCallback, .unknownState, .expiredState, .reusedState, .missingCode, .codeRejected:
+        case .missingState, .malformedCallback, .unknownState, .expiredState, .reusedState, .missingCode, .codeRejected,
+            .invalidAddress:
             .badRequest
         case .stateFromAnotherBrowser, .accessDenied, .csrfRejected: .forbidden
         case .noMerchantSession: .unauthorized
@@ -36,6 +39,7 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .squareTimedOut: .gatewayTimeout
         case .notFound: .notFound
         case .requestTooLarge: .contentTooLarge
+        case .tooManyRequests: .tooManyRequests
         }
     }
 
@@ -61,6 +65,8 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .storageUnavailable: "Our database is not answering"
         case .notFound: "Page not found"
         case .requestTooLarge: "That request is too large"
+        case .invalidAddress: "That address is not valid"
+        case .tooManyRequests: "Too many attempts"
         }
     }
 
@@ -89,6 +95,10 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .storageUnavailable: "This is a problem on our side, not Square's. Please try again in a moment."
         case .notFound: "There is nothing at this address."
         case .requestTooLarge: "The request was larger than this service accepts."
+        case .invalidAddress: "It contains characters no page of this service uses. Check the link, or start from the connect page."
+        case .tooManyRequests(let seconds):
+            "Too many connection attempts came from your network in a short time, so this one was not processed. "
+                + "Please wait \(seconds == 1 ? "a second" : "\(seconds) seconds") and try again."
         }
     }
 

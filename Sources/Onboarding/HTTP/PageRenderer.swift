@@ -31,8 +31,13 @@ struct PageRenderer: Sendable {
         )
     }
 
+    /// The error page of `error`; a rate limit's also says when to retry (`Retry-After`).
     func error(_ error: OnboardingError) -> Response {
-        self.error(status: error.status, title: error.title, message: error.message)
+        var response = self.error(status: error.status, title: error.title, message: error.message)
+        if case .tooManyRequests(let seconds) = error {
+            response.headers[.retryAfter] = String(seconds)
+        }
+        return response
     }
 
     func error(status: HTTPResponse.Status, title: String, message: String, reference: String? = nil) -> Response {

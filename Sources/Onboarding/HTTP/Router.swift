@@ -7,21 +7,31 @@ import Hummingbird
 /// become two more groups here.
 func buildRouter(services: AppServices, pages: PageRenderer, publicDirectory: String) -> Router<AppRequestContext> {
     let configuration = services.configuration
+    let edge = configuration.edge
     let service = services.onboarding
     let cookies = BrowserCookies(secure: configuration.secureCookies, keyRing: configuration.keyRing)
     let origin = configuration.publicOrigin
     let squareOrigin = configuration.squareEnvironment.baseURL.absoluteString.trimmingSuffix("/")
 
     let router = Router(context: AppRequestContext.self)
-    // Every request: a log line (with its request id), security headers, error pages that keep the status, static files.
+    // Every request: no control character in the path, a log line (with its request id), security headers, error pages
+    // that keep the status, static files under /assets/ only.
+    let securityHeaders = SecurityHeadersMiddleware(squareOrigin: squareOrigin, frameAncestors: configuration.frameAncestors)
+    router.add(middleware: RequestPathGuardMiddleware(pages: pages, securityHeaders: securityHeaders))
     router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: SecurityHeadersMiddleware(squareOrigin: squareOrigin, frameAncestors: configuration.frameAncestors))
+    router.add(middleware: securityHeaders)
     router.add(middleware: ErrorPageMiddleware(pages: pages))
-    router.add(middleware: FileMiddleware(publicDirectory, searchForIndexHtml: false, logger: services.logger))
+    router.add(middleware: PublicFiles.middleware(directory: publicDirectory, logger: services.logger, context: AppRequestContext.self))
 
-    // Merchant pages before a connection exists: the connect form's token is a double-submit cookie.
+    // Merchant pages before a connection exists: per-client limits on starting (each start writes a row) and on
+    // Square's callback (each may call Square); the connect form's token is a double-submit cookie.
     let connect = ConnectController(service: service, pages: pages, cookies: cookies)
     router.group()
+        .add(
+            middleware: RateLimitMiddleware<AppRequestContext>(clientAddress: ClientAddress(trustedHeader: edge.clientAddressHeader))
+                .limiting(.post, "/oauth/start", perMinute: edge.startPerMinute)
+                .limiting(.get, "/oauth/callback", perMinute: edge.callbackPerMinute)
+        )
         .add(middleware: CSRFMiddleware(allowedOrigin: origin, expectedToken: connect.expectedCSRFToken))
         .addRoutes(connect.endpoints)
 

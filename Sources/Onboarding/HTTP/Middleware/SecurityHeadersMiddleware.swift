@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
 
-/// Adds the security headers every answer carries, and `no-store` on everything but static files.
+/// Adds the security headers every answer carries, and `no-store` on everything but the static files under `/assets/`.
 struct SecurityHeadersMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let contentSecurityPolicy: String
@@ -17,18 +17,24 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
+        apply(to: &response, path: request.uri.path)
+        return response
+    }
+
+    /// Sets the headers on `response`, an answer to a request for `path`.
+    func apply(to response: inout Response, path: String) {
         response.headers[.contentSecurityPolicy] = contentSecurityPolicy
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.referrerPolicy] = "no-referrer"
         response.headers[.init("Cross-Origin-Opener-Policy")!] = "same-origin"
-        if !Self.isStaticAsset(request.uri.path) {
+        if !(Self.isStaticAsset(path) && (200..<400).contains(response.status.code)) {
             response.headers[.cacheControl] = "no-store"
         }
-        return response
     }
 
+    /// A file of `Public/`, served by `PublicFiles` under its own prefix.
     static func isStaticAsset(_ path: String) -> Bool {
-        ["/style.css", "/favicon.svg", "/logo.svg"].contains(path)
+        path.hasPrefix(PublicFiles.urlPrefix + "/")
     }
 }
 
