@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -116,7 +117,36 @@ public struct SquareOAuthClient: Sendable {
 
     struct EmptyBody: Encodable {}
 
+    /// One call, measured: `square_requests_seconds{operation,outcome}` (outcome `success` or the error kind).
     private func send<Body: Encodable, Answer: Decodable>(
+        operation: String,
+        path: String,
+        body: Body,
+        authorization: String?,
+        logMetadata: Logger.Metadata
+    ) async throws(SquareError) -> Answer {
+        let started = ContinuousClock.now
+        func record(_ outcome: String) {
+            Timer(label: "square_requests_seconds", dimensions: [("operation", operation), ("outcome", outcome)])
+                .record(duration: ContinuousClock.now - started)
+        }
+        do {
+            let answer: Answer = try await exchange(
+                operation: operation,
+                path: path,
+                body: body,
+                authorization: authorization,
+                logMetadata: logMetadata
+            )
+            record("success")
+            return answer
+        } catch {
+            record(error.kind.rawValue)
+            throw error
+        }
+    }
+
+    private func exchange<Body: Encodable, Answer: Decodable>(
         operation: String,
         path: String,
         body: Body,

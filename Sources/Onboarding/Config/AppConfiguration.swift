@@ -32,6 +32,8 @@ public struct AppConfiguration: Sendable {
     public var tokenLife: TokenLifeSettings
     /// How long a started authorization may take to come back through the callback.
     public var authorizationLifetime: TimeInterval
+    /// The bearer token `/metrics` requires; nil turns `/metrics` off.
+    public var metricsBearerToken: Secret?
     /// How long finished rows are kept before the retention sweep deletes them.
     public var retention: RetentionSettings
     public var webhookSignatureKey: Secret?
@@ -135,6 +137,7 @@ public struct AppConfiguration: Sendable {
         tokenLife = try TokenLifeSettings(settings: settings, squareTimeoutSeconds: timeout)
         authorizationLifetime = TimeInterval(try settings.int(.authorizationLifetimeMinutes, in: 1...60)) * 60
         retention = try RetentionSettings(settings: settings)
+        metricsBearerToken = settings.string(.metricsBearerToken).flatMap { $0.isEmpty ? nil : Secret($0) }
         webhookSignatureKey = settings.string(.webhookSignatureKey).flatMap { $0.isEmpty ? nil : Secret($0) }
         webhookNotificationURL = settings.string(.webhookURL, else: baseURL.absoluteString + "/webhooks/square")
         edge = try EdgeSettings(settings: settings)

@@ -204,6 +204,13 @@ extension Setting {
         "GET /oauth/callback per client per minute, in bursts of up to that many; 0 turns the limit off"
     )
 
+    static let metricsBearerToken = Setting(
+        "metrics.bearerToken",
+        shown: "none",
+        "the token Prometheus sends to read GET /metrics; without it /metrics is off (404)",
+        secret: true
+    )
+
     /// Every setting the service reads, in the order help lists them.
     package static let all: [Setting] = [
         httpHost, httpPort, publicBaseURL, squareEnvironment, squareEnvironmentName, squareClientId, squareClientSecret, squareRedirectURL,
@@ -214,7 +221,7 @@ extension Setting {
         refreshBackoffSeconds, refreshMaxBackoffSeconds, statusIntervalHours, authorizationLifetimeMinutes,
         retentionAuthorizationDays, retentionSessionDays, retentionSquareEventDays, retentionAuditDays, retentionBatchSize,
         httpIdleTimeoutSeconds, httpBodyTimeoutSeconds, httpMaxHeaderBytes, httpClientAddressHeader, rateLimitStartPerMinute,
-        rateLimitCallbackPerMinute,
+        rateLimitCallbackPerMinute, metricsBearerToken,
     ]
 }
 

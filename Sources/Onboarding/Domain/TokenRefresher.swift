@@ -53,6 +53,7 @@ actor TokenRefresher {
         inFlight[connectionId] = task
         let outcome = await task.value
         inFlight[connectionId] = nil
+        Telemetry.refreshed(outcome)
         return outcome
     }
 

@@ -28,6 +28,12 @@ struct TokenStatusChecker: Sendable {
 
     /// Checks one connection's access token with Square (the dashboard's "Check", the periodic sweep).
     func check(connectionId: Int64, actor: AuditActor) async -> Outcome {
+        let outcome = await checkOnce(connectionId: connectionId, actor: actor)
+        Telemetry.checked(outcome)
+        return outcome
+    }
+
+    private func checkOnce(connectionId: Int64, actor: AuditActor) async -> Outcome {
         let found: ConnectionRecord?
         do {
             found = try await store.connection(id: connectionId)

@@ -19,6 +19,8 @@ func buildRouter(services: AppServices, pages: PageRenderer, publicDirectory: St
     let securityHeaders = SecurityHeadersMiddleware(squareOrigin: squareOrigin, frameAncestors: configuration.frameAncestors)
     router.add(middleware: RequestPathGuardMiddleware(pages: pages, securityHeaders: securityHeaders))
     router.add(middleware: RequestLogMiddleware())
+    _ = Telemetry.registry  // bootstraps swift-metrics before the first metric is made
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: securityHeaders)
     router.add(middleware: ErrorPageMiddleware(pages: pages))
     router.add(middleware: PublicFiles.middleware(directory: publicDirectory, logger: services.logger, context: AppRequestContext.self))
@@ -59,5 +61,14 @@ func buildRouter(services: AppServices, pages: PageRenderer, publicDirectory: St
 
     // Health: open to load balancers.
     router.addRoutes(HealthController(store: services.store).endpoints)
+    // Metrics: off unless metrics.bearerToken is set, then only with that token.
+    router.addRoutes(
+        MetricsController(
+            store: services.store,
+            environment: service.environmentName,
+            bearerToken: configuration.metricsBearerToken,
+            clock: services.clock
+        ).endpoints
+    )
     return router
 }

@@ -1,0 +1,44 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import OnboardCrypto
+import SquareOAuth
+
+/// Prometheus metrics at `/metrics`: off (404) unless `metrics.bearerToken` is set, and then only with that token.
+struct MetricsController {
+    let store: any OnboardingStore
+    let environment: String
+    let bearerToken: Secret?
+    let clock: AppClock
+
+    var endpoints: RouteCollection<AppRequestContext> {
+        let routes = RouteCollection(context: AppRequestContext.self)
+        routes.get("/metrics", use: metrics)
+        return routes
+    }
+
+    /// GET /metrics — the Prometheus text format, after refreshing the connections-by-status gauge.
+    @Sendable func metrics(request: Request, context: AppRequestContext) async throws -> Response {
+        guard let bearerToken else { throw OnboardingError.notFound }
+        let given = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        guard let given, ConstantTime.equals(given, bearerToken.value) else {
+            return Response(
+                status: .unauthorized,
+                headers: [.wwwAuthenticate: #"Bearer realm="metrics""#, .contentType: "text/plain; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "a bearer token is required\n"))
+            )
+        }
+        let registry = Telemetry.registry
+        let now = clock.now()
+        if let overview = try? await store.connectionOverview(environment: environment, now: now, expiringBefore: now, failuresSince: now) {
+            Telemetry.connections(overview.countsByStatus)
+        }
+        var text: [UInt8] = []
+        registry.emit(into: &text)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: text))
+        )
+    }
+}
