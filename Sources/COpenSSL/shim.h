@@ -17,13 +17,21 @@ static inline int onboard_sha256(const uint8_t *data, size_t length, uint8_t out
     return EVP_Digest(data, length, out, &outLength, EVP_sha256(), NULL) == 1 && outLength == 32;
 }
 
+/* HMAC over the digest OpenSSL knows by `digest` ("SHA1", "SHA256", "SHA512"); the MAC's length goes to *outLength. */
+static inline int onboard_hmac(const char *digest, const uint8_t *key, size_t keyLength,
+                               const uint8_t *data, size_t length,
+                               uint8_t *out, size_t outCapacity, size_t *outLength) {
+    static const uint8_t emptyKey[1] = {0};
+    if (keyLength == 0) { key = emptyKey; }
+    *outLength = 0;
+    return EVP_Q_mac(NULL, "HMAC", NULL, digest, NULL, key, keyLength, data, length,
+                     out, outCapacity, outLength) != NULL;
+}
+
 static inline int onboard_hmac_sha256(const uint8_t *key, size_t keyLength,
                                       const uint8_t *data, size_t length, uint8_t out[32]) {
     size_t outLength = 0;
-    static const uint8_t emptyKey[1] = {0};
-    if (keyLength == 0) { key = emptyKey; }
-    return EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, keyLength, data, length,
-                     out, 32, &outLength) != NULL && outLength == 32;
+    return onboard_hmac("SHA256", key, keyLength, data, length, out, 32, &outLength) && outLength == 32;
 }
 
 static inline int onboard_aes256gcm_seal(const uint8_t key[32], const uint8_t *nonce, size_t nonceLength,

@@ -9,6 +9,7 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
     case authenticationFailed
     case invalidCodeVerifier(reason: String)
     case malformedPasswordHash
+    case invalidOneTimePasswordParameters(reason: String)
 
     public var description: String {
         switch self {
@@ -21,6 +22,7 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
         case .authenticationFailed: "the sealed value failed authentication (wrong key or tampered)"
         case .invalidCodeVerifier(let reason): "invalid PKCE code verifier: \(reason)"
         case .malformedPasswordHash: "the stored password hash is malformed"
+        case .invalidOneTimePasswordParameters(let reason): "invalid one-time password parameters: \(reason)"
         }
     }
 }

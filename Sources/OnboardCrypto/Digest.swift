@@ -76,3 +76,30 @@ public enum ConstantTime {
         equals(Array(lhs.utf8), Array(rhs.utf8))
     }
 }
+
+/// HMAC over any digest OpenSSL names (`SHA1`, `SHA256`, `SHA512`), for the one-time-password algorithms.
+enum HMAC {
+    /// The `length`-byte HMAC of `message` under `key` with the digest OpenSSL calls `digest`.
+    static func authenticationCode(for message: [UInt8], key: [UInt8], digest: String, length: Int) -> [UInt8] {
+        var mac = [UInt8](repeating: 0, count: length)
+        var written = 0
+        let status = key.withUnsafeBufferPointer { keyBuffer in
+            message.withUnsafeBufferPointer { messageBuffer in
+                mac.withUnsafeMutableBufferPointer { output in
+                    onboard_hmac(
+                        digest,
+                        keyBuffer.baseAddress,
+                        keyBuffer.count,
+                        messageBuffer.baseAddress,
+                        messageBuffer.count,
+                        output.baseAddress,
+                        output.count,
+                        &written
+                    )
+                }
+            }
+        }
+        precondition(status == 1 && written == length, "EVP_Q_mac(HMAC-\(digest)) failed")
+        return mac
+    }
+}

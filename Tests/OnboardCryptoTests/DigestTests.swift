@@ -61,3 +61,34 @@ struct DigestTests {
         #expect(ConstantTime.equals("", ""))
     }
 }
+
+/// The generic HMAC behind TOTP, on the first vectors of RFC 2202 (SHA-1) and RFC 4231 (SHA-512).
+@Suite("HMAC over SHA-1 and SHA-512")
+struct GenericHMACTests {
+    @Test func hmacSHA1MatchesRFC2202CaseOne() {
+        let mac = HMAC.authenticationCode(for: Array("Hi There".utf8), key: [UInt8](repeating: 0x0b, count: 20), digest: "SHA1", length: 20)
+        #expect(mac.hex == "b617318655057264e28bc0b6fb378c8ef146be00")
+    }
+
+    @Test func hmacSHA512MatchesRFC4231CaseTwo() {
+        let mac = HMAC.authenticationCode(
+            for: Array("what do ya want for nothing?".utf8),
+            key: Array("Jefe".utf8),
+            digest: "SHA512",
+            length: 64
+        )
+        #expect(
+            mac.hex
+                == "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"
+        )
+    }
+
+    @Test func hmacSHA256AgreesWithTheDedicatedAPI() {
+        let key = SecureRandom.bytes(count: 40)
+        let message = SecureRandom.bytes(count: 100)
+        #expect(
+            HMAC.authenticationCode(for: message, key: key, digest: "SHA256", length: 32)
+                == HMACSHA256.authenticationCode(for: message, key: key)
+        )
+    }
+}
