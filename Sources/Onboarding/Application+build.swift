@@ -71,6 +71,7 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "square-onboard")
+    if configuration.logFormat == .json { logger = Logger(label: logger.label, factory: JSONLogHandler.init) }
     logger.logLevel = configuration.logLevel
     return try await buildApplication(
         services: AppServices.open(configuration: configuration, clock: clock, logger: logger),

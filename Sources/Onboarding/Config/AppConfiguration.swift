@@ -32,6 +32,13 @@ public struct AppConfiguration: Sendable {
     public var tokenLife: TokenLifeSettings
     /// How long a started authorization may take to come back through the callback.
     public var authorizationLifetime: TimeInterval
+    /// How log lines are written: readable text, or one JSON object per line for log shippers.
+    public enum LogFormat: String, Sendable {
+        case text
+        case json
+    }
+
+    public var logFormat: LogFormat
     /// The bearer token `/metrics` requires; nil turns `/metrics` off.
     public var metricsBearerToken: Secret?
     /// How long finished rows are kept before the retention sweep deletes them.
@@ -137,6 +144,10 @@ public struct AppConfiguration: Sendable {
         tokenLife = try TokenLifeSettings(settings: settings, squareTimeoutSeconds: timeout)
         authorizationLifetime = TimeInterval(try settings.int(.authorizationLifetimeMinutes, in: 1...60)) * 60
         retention = try RetentionSettings(settings: settings)
+        guard let format = LogFormat(rawValue: settings.value(.logFormat)) else {
+            throw ConfigurationError.invalid(Setting.logFormat.key, "must be text or json")
+        }
+        logFormat = format
         metricsBearerToken = settings.string(.metricsBearerToken).flatMap { $0.isEmpty ? nil : Secret($0) }
         webhookSignatureKey = settings.string(.webhookSignatureKey).flatMap { $0.isEmpty ? nil : Secret($0) }
         webhookNotificationURL = settings.string(.webhookURL, else: baseURL.absoluteString + "/webhooks/square")

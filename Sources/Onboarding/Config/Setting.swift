@@ -204,6 +204,7 @@ extension Setting {
         "GET /oauth/callback per client per minute, in bursts of up to that many; 0 turns the limit off"
     )
 
+    static let logFormat = Setting("log.format", default: "text", "text (one readable line per event) or json (one JSON object per line)")
     static let metricsBearerToken = Setting(
         "metrics.bearerToken",
         shown: "none",
@@ -221,7 +222,7 @@ extension Setting {
         refreshBackoffSeconds, refreshMaxBackoffSeconds, statusIntervalHours, authorizationLifetimeMinutes,
         retentionAuthorizationDays, retentionSessionDays, retentionSquareEventDays, retentionAuditDays, retentionBatchSize,
         httpIdleTimeoutSeconds, httpBodyTimeoutSeconds, httpMaxHeaderBytes, httpClientAddressHeader, rateLimitStartPerMinute,
-        rateLimitCallbackPerMinute, metricsBearerToken,
+        rateLimitCallbackPerMinute, metricsBearerToken, logFormat,
     ]
 }
 

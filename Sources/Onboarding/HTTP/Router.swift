@@ -17,6 +17,7 @@ func buildRouter(services: AppServices, pages: PageRenderer, publicDirectory: St
     // Every request: no control character in the path, a log line (with its request id), security headers, error pages
     // that keep the status, static files under /assets/ only.
     let securityHeaders = SecurityHeadersMiddleware(squareOrigin: squareOrigin, frameAncestors: configuration.frameAncestors)
+    router.add(middleware: RequestIdMiddleware())
     router.add(middleware: RequestPathGuardMiddleware(pages: pages, securityHeaders: securityHeaders))
     router.add(middleware: RequestLogMiddleware())
     _ = Telemetry.registry  // bootstraps swift-metrics before the first metric is made
