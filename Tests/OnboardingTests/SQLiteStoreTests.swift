@@ -95,4 +95,16 @@ struct SQLiteStoreTests {
         let found = try await store.connections(matching: ConnectionQuery(environment: "sandbox", search: "acct-4"))
         #expect(found.connections.map(\.merchantId) == ["MLB"])
     }
+
+    @Test func theDueSetIsChosenByTheDatabaseThroughItsIndexes() async throws {
+        let queue = try DatabaseQueue()
+        _ = try AppDatabase(queue)
+        let (condition, arguments) = AppDatabase.dueForRefresh(settings: StoreContractTests.settings, now: Date(), merchantId: nil)
+        let plan = try await queue.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT * FROM connection WHERE \(condition) LIMIT 500", arguments: arguments)
+                .map { $0["detail"] as String }
+        }
+        #expect(plan.allSatisfy { !$0.hasPrefix("SCAN connection") || $0.contains("INDEX") }, "\(plan)")
+        #expect(plan.contains { $0.contains("connection_by_issued") } && plan.contains { $0.contains("connection_by_expiresAt") }, "\(plan)")
+    }
 }

@@ -261,6 +261,42 @@ struct StoreContractTests {
         #expect(try await store.connectionsDueForRefresh(settings: Self.settings, now: retry, merchantId: "MLNEW").isEmpty)
     }
 
+    @Test(arguments: engines) func theDatabaseChoosesExactlyTheConnectionsTheSettingsCallDue(engine: StoreEngine) async throws {
+        let store = try engine.make()
+        // Connected 0 to 39 days ago, one a day; some expired, some leased, some backing off, one revoked.
+        for day in 0..<40 {
+            let id = try #require(try await Self.connect(store, "ML\(day)", at: Self.now.addingTimeInterval(TimeInterval(-day) * 86_400)).id)
+            switch day % 5 {
+            case 1: try await store.markAccessTokenExpired(connectionId: id, now: Self.now, audit: Self.audit(.tokenExpired))
+            case 2: _ = try await store.leaseForRefresh(connectionId: id, owner: "w", settings: Self.settings, force: true, now: Self.now)
+            case 3:
+                try await store.recordRefreshFailure(
+                    connectionId: id,
+                    reason: "503",
+                    retryAt: Self.now.addingTimeInterval(60),
+                    now: Self.now,
+                    audit: Self.audit(.tokenRefreshFailed)
+                )
+            default:
+                if day == 35 {
+                    _ = try await store.markRevoked(connectionId: id, by: "merchant", now: Self.now, audit: Self.audit(.connectionRevoked))
+                }
+            }
+        }
+        let all = try await store.allConnections()
+        let expected = all.filter {
+            ConnectionStatus.refreshable.contains($0.status) && $0.sealedRefreshToken != nil
+                && ($0.refreshLeaseUntil.map { $0 <= Self.now } ?? true) && ($0.nextRefreshAt.map { $0 <= Self.now } ?? true)
+                && Self.settings.isDue($0, now: Self.now)
+        }
+        let chosen = try await store.connectionsDueForRefresh(settings: Self.settings, now: Self.now, merchantId: nil)
+        #expect(Set(chosen.map(\.id)) == Set(expected.map(\.id)))
+        #expect(expected.count > 10 && expected.count < 40, "the data has due and not-due rows")
+        #expect(try await store.countConnectionsDueForRefresh(settings: Self.settings, now: Self.now) == expected.count)
+        let firstTen = try await store.connectionsDueForRefresh(settings: Self.settings, now: Self.now, merchantId: nil, limit: 10)
+        #expect(firstTen.map(\.id) == Array(chosen.prefix(10)).map(\.id), "a limit takes the head of the same order")
+    }
+
     @Test(arguments: engines) func refreshedTokensReplaceTheOldAndClearFailures(engine: StoreEngine) async throws {
         let store = try engine.make()
         let id = try #require(try await Self.connect(store, "MLA").id)

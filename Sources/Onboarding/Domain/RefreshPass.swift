@@ -30,19 +30,55 @@ extension TokenRefresher {
         progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) async throws -> RefreshPassReport {
         let now = clock.now()
-        let candidates: [ConnectionRecord]
-        if let merchantId {
-            candidates = try await store.allConnections().filter { $0.merchantId == merchantId }
-        } else {
-            candidates = try await store.connectionsDueForRefresh(settings: settings, now: now, merchantId: nil)
-        }
-        progress(0, candidates.count)
         let force = merchantId != nil
-        let (results, stoppedEarly) = await withTaskGroup(of: (String, Outcome).self) { group in
+        let total: Int
+        var pending: [ConnectionRecord]
+        if let merchantId {
+            pending = try await store.allConnections().filter { $0.merchantId == merchantId }
+            total = pending.count
+        } else {
+            total = try await store.countConnectionsDueForRefresh(settings: settings, now: now)
+            pending = []
+        }
+        progress(0, total)
+        var results: [(merchantId: String, outcome: Outcome)] = []
+        var tried: Set<Int64> = []
+        var stoppedEarly = false
+        // The due set is read from the database a batch at a time, so memory stays flat however many are due.
+        while !stoppedEarly {
+            if merchantId == nil {
+                pending = try await store.connectionsDueForRefresh(settings: settings, now: now, merchantId: nil, limit: Self.batchSize)
+                    .filter { !tried.contains($0.id!) }
+            }
+            guard !pending.isEmpty else { break }
+            tried.formUnion(pending.map { $0.id! })
+            let done = results.count
+            let (batch, stopped) = await refreshAll(pending, actor: actor, force: force, shouldStop: shouldStop) { finished in
+                progress(done + finished, max(total, done + finished))
+            }
+            results += batch
+            stoppedEarly = stopped
+            if merchantId != nil { break }
+        }
+        return RefreshPassReport(results: results, chosen: max(total, tried.count), stoppedEarly: stoppedEarly)
+    }
+
+    /// How many due connections a pass reads from the database at once.
+    static let batchSize = 500
+
+    /// Refreshes `connections` with bounded concurrency and jittered pacing; `progress` hears how many have finished.
+    private func refreshAll(
+        _ connections: [ConnectionRecord],
+        actor: AuditActor,
+        force: Bool,
+        shouldStop: @escaping @Sendable () -> Bool,
+        progress: (Int) -> Void
+    ) async -> (results: [(merchantId: String, outcome: Outcome)], stoppedEarly: Bool) {
+        await withTaskGroup(of: (String, Outcome).self) { group in
             var results: [(merchantId: String, outcome: Outcome)] = []
             var stoppedEarly = false
             var running = 0
-            for connection in candidates {
+            for connection in connections {
                 if shouldStop() {
                     stoppedEarly = true
                     break
@@ -50,7 +86,7 @@ extension TokenRefresher {
                 if running == settings.concurrency, let finished = await group.next() {
                     running -= 1
                     results.append(finished)
-                    progress(results.count, candidates.count)
+                    progress(results.count)
                 }
                 if running > 0, settings.pacing > .zero {
                     try? await Task.sleep(for: settings.pacing * Double.random(in: 0...1))
@@ -62,11 +98,9 @@ extension TokenRefresher {
             }
             for await finished in group {
                 results.append(finished)
-                progress(results.count, candidates.count)
+                progress(results.count)
             }
             return (results, stoppedEarly)
         }
-        let report = RefreshPassReport(results: results, chosen: candidates.count, stoppedEarly: stoppedEarly)
-        return report
     }
 }

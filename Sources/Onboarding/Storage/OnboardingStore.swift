@@ -69,13 +69,16 @@ protocol OnboardingStore: Sendable {
 
     // MARK: Token life
 
-    /// Connections whose tokens are due for a refresh and free to lease, soonest-expiring first.
+    /// Up to `limit` connections due for a refresh and free to lease, soonest-expiring first, chosen by the database.
     func connectionsDueForRefresh(
         settings: TokenLifeSettings,
         now: Date,
-        merchantId: String?
+        merchantId: String?,
+        limit: Int
     ) async throws(StorageError)
         -> [ConnectionRecord]
+    /// How many connections are due for a refresh and free to lease.
+    func countConnectionsDueForRefresh(settings: TokenLifeSettings, now: Date) async throws(StorageError) -> Int
     /// Leases a connection for one refresh with a conditional update; `force` skips the due check.
     func leaseForRefresh(
         connectionId: Int64,
@@ -156,6 +159,17 @@ protocol OnboardingStore: Sendable {
 
 extension OnboardingStore {
     func auditEvents() async throws(StorageError) -> [AuditEventRecord] { try await auditEvents(merchantId: nil) }
+
+    /// Every connection due for a refresh (tests and small sets; passes read in batches).
+    func connectionsDueForRefresh(
+        settings: TokenLifeSettings,
+        now: Date,
+        merchantId: String?
+    ) async throws(StorageError)
+        -> [ConnectionRecord]
+    {
+        try await connectionsDueForRefresh(settings: settings, now: now, merchantId: merchantId, limit: Int(Int32.max))
+    }
 }
 
 /// What checking a callback's state found.

@@ -2,20 +2,50 @@ import Foundation
 import GRDB
 
 extension AppDatabase {
-    /// Connections whose tokens are due for a refresh and free to lease, soonest-expiring first.
-    func connectionsDueForRefresh(settings: TokenLifeSettings, now: Date, merchantId: String? = nil) async throws(StorageError) -> [ConnectionRecord]
+    func connectionsDueForRefresh(
+        settings: TokenLifeSettings,
+        now: Date,
+        merchantId: String?,
+        limit: Int
+    ) async throws(StorageError)
+        -> [ConnectionRecord]
     {
-        typealias C = ConnectionRecord.Columns
-        return try await read { db in
-            let leaseFree: SQLExpression = C.refreshLeaseUntil == nil || C.refreshLeaseUntil <= now
-            let backoffOver: SQLExpression = C.nextRefreshAt == nil || C.nextRefreshAt <= now
-            var request = ConnectionRecord.filter(ConnectionStatus.refreshable.contains(C.status))
-            request = request.filter(C.sealedRefreshToken != nil).filter(leaseFree).filter(backoffOver)
-            // SQLite sorts NULL first in ascending order: connections with no known expiry are looked at first.
-            request = request.order(C.expiresAt.asc)
-            if let merchantId { request = request.filter(C.merchantId == merchantId) }
-            return try request.fetchAll(db).filter { settings.isDue($0, now: now) }
+        let (condition, arguments) = Self.dueForRefresh(settings: settings, now: now, merchantId: merchantId)
+        // SQLite sorts NULL first in ascending order: connections with no known expiry are looked at first.
+        let sql = "SELECT * FROM connection WHERE \(condition) ORDER BY expiresAt ASC, id ASC LIMIT \(max(1, limit))"
+        return try await read { db in try ConnectionRecord.fetchAll(db, sql: sql, arguments: arguments) }
+    }
+
+    func countConnectionsDueForRefresh(settings: TokenLifeSettings, now: Date) async throws(StorageError) -> Int {
+        let (condition, arguments) = Self.dueForRefresh(settings: settings, now: now, merchantId: nil)
+        return try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM connection WHERE \(condition)", arguments: arguments) ?? 0 }
+    }
+
+    /// `TokenLifeSettings.isDue` as SQL, plus "free to lease and not backing off"; each way of being due has an index (v7).
+    static func dueForRefresh(settings: TokenLifeSettings, now: Date, merchantId: String?) -> (String, StatementArguments) {
+        // Each way of being due is its own index range; the union holds only the rows actually due, so the pass
+        // never walks the whole table (nearly every row is active, so the status index alone would not narrow it).
+        var condition = """
+            id IN (
+                SELECT id FROM connection WHERE COALESCE(lastRefreshedAt, connectedAt) <= :issuedBefore
+                UNION SELECT id FROM connection WHERE expiresAt <= :expiresBefore
+                UNION SELECT id FROM connection WHERE refreshTokenExpiresAt <= :refreshExpiresBefore
+                UNION SELECT id FROM connection WHERE status = 'expired')
+            AND status IN ('active', 'expired') AND sealedRefreshToken IS NOT NULL
+            AND (refreshLeaseUntil IS NULL OR refreshLeaseUntil <= :now)
+            AND (nextRefreshAt IS NULL OR nextRefreshAt <= :now)
+            """
+        var arguments: [String: (any DatabaseValueConvertible)?] = [
+            "now": now,
+            "issuedBefore": now.addingTimeInterval(-settings.refreshAge),
+            "expiresBefore": now.addingTimeInterval(settings.expiryMargin),
+            "refreshExpiresBefore": now.addingTimeInterval(settings.refreshTokenMargin),
+        ]
+        if let merchantId {
+            condition += " AND merchantId = :merchantId"
+            arguments["merchantId"] = merchantId
         }
+        return (condition, StatementArguments(arguments))
     }
 
     /// Leases a connection for one refresh with a conditional update; `force` skips the due check (admin, partner, CLI).

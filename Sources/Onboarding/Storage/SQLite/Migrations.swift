@@ -184,6 +184,16 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v7: refresh due indexes") { db in
+            // One index per way of being due, so SQLite answers the due query by index union, not a table scan.
+            try db.execute(
+                sql: """
+                    CREATE INDEX "connection_by_issued" ON "connection"(COALESCE("lastRefreshedAt", "connectedAt"));
+                    CREATE INDEX "connection_by_expiresAt" ON "connection"("expiresAt");
+                    CREATE INDEX "connection_by_refreshExpiresAt" ON "connection"("refreshTokenExpiresAt");
+                    """
+            )
+        }
         return migrator
     }
 }
