@@ -34,6 +34,8 @@ public struct AppConfiguration: Sendable {
     public var authorizationLifetime: TimeInterval
     /// How long finished rows are kept before the retention sweep deletes them.
     public var retention: RetentionSettings
+    /// Admin sessions and the sign-in throttle.
+    public var admin: AdminSettings
     public var webhookSignatureKey: Secret?
     public var webhookNotificationURL: String
 
@@ -133,6 +135,7 @@ public struct AppConfiguration: Sendable {
         tokenLife = try TokenLifeSettings(settings: settings, squareTimeoutSeconds: timeout)
         authorizationLifetime = TimeInterval(try settings.int(.authorizationLifetimeMinutes, in: 1...60)) * 60
         retention = try RetentionSettings(settings: settings)
+        admin = try AdminSettings(settings: settings)
         webhookSignatureKey = settings.string(.webhookSignatureKey).flatMap { $0.isEmpty ? nil : Secret($0) }
         webhookNotificationURL = settings.string(.webhookURL, else: baseURL.absoluteString + "/webhooks/square")
     }

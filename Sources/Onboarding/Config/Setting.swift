@@ -173,6 +173,31 @@ extension Setting {
     )
     static let retentionAuditDays = Setting("retention.auditDays", default: "730", "delete audit events older than this many days")
     static let retentionBatchSize = Setting("retention.batchSize", default: "500", "rows deleted per transaction by the retention sweep")
+    static let adminSessionIdleMinutes = Setting(
+        "admin.sessionIdleMinutes",
+        default: "30",
+        "an admin session ends after this many minutes without a request (1-1440)"
+    )
+    static let adminSessionLifetimeHours = Setting(
+        "admin.sessionLifetimeHours",
+        default: "12",
+        "an admin session ends this many hours after sign-in, however active (1-720)"
+    )
+    static let adminSignInMaxFailures = Setting(
+        "admin.signInMaxFailures",
+        default: "5",
+        "failed admin sign-ins allowed per account name and per client address within the window"
+    )
+    static let adminSignInWindowMinutes = Setting(
+        "admin.signInWindowMinutes",
+        default: "15",
+        "the window, in minutes, over which failed admin sign-ins are counted"
+    )
+    static let adminClientAddressHeader = Setting(
+        "admin.clientAddressHeader",
+        shown: "none",
+        "behind a reverse proxy: the header holding the client's address (its last entry), e.g. X-Forwarded-For"
+    )
 
     /// Every setting the service reads, in the order help lists them.
     package static let all: [Setting] = [
@@ -183,6 +208,8 @@ extension Setting {
         refreshMarginHours, refreshTokenMarginDays, refreshConcurrency, refreshPacingMilliseconds, refreshLeaseSeconds,
         refreshBackoffSeconds, refreshMaxBackoffSeconds, statusIntervalHours, authorizationLifetimeMinutes,
         retentionAuthorizationDays, retentionSessionDays, retentionSquareEventDays, retentionAuditDays, retentionBatchSize,
+        adminSessionIdleMinutes, adminSessionLifetimeHours, adminSignInMaxFailures, adminSignInWindowMinutes,
+        adminClientAddressHeader,
     ]
 }
 
