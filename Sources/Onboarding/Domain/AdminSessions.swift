@@ -40,8 +40,10 @@ struct AdminSessions: Sendable {
     func signIn(name typed: String, password: String, clientAddress: String, previousToken: String?) async throws(AdminError) -> SignedIn {
         let name = typed.trimmingCharacters(in: .whitespaces).lowercased()
         let nameIsValid = AdminAccounts.isValidName(name)
-        let keys = (nameIsValid ? ["name:" + name] : []) + ["address:" + clientAddress]
-        if let retryAfter = throttle.retryAfter(keys, now: clock.now()) {
+        let nameKey = nameIsValid ? "name:" + name : nil
+        let keys = [nameKey, "address:" + clientAddress].compactMap { $0 }
+        let attemptedAt = clock.now()
+        if let retryAfter = throttle.attempt(keys, now: attemptedAt) {
             logger.warning("Admin sign-in refused: too many failures", metadata: ["client_address": .string(clientAddress)])
             throw .signInThrottled(retryAfter: retryAfter)
         }
@@ -49,7 +51,6 @@ struct AdminSessions: Sendable {
         let matches = await verify(password, against: admin?.passwordHash ?? unknownNameHash)
         let now = clock.now()
         guard let admin, let adminId = admin.id, matches else {
-            throttle.recordFailure(keys, now: now)
             // An unknown name is not written anywhere: people type passwords into name fields.
             try await storingAdmin("auditing a failed sign-in", logger: logger) {
                 try await store.appendAudit(
@@ -67,7 +68,7 @@ struct AdminSessions: Sendable {
             )
             throw .signInFailed
         }
-        throttle.reset("name:" + name)
+        throttle.succeeded(keys, at: attemptedAt, clearing: nameKey)
 
         let token = SecureRandom.urlSafeToken()
         let session = AdminSessionRecord(
