@@ -69,6 +69,7 @@ struct AdminSessions: Sendable {
             throw .signInFailed
         }
         throttle.succeeded(keys, at: attemptedAt, clearing: nameKey)
+        // A second factor (`admin.totpEnabled`) is checked here, before any session exists, once it is built.
 
         let token = SecureRandom.urlSafeToken()
         let session = AdminSessionRecord(

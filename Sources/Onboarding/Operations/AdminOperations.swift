@@ -59,9 +59,9 @@ package enum AdminOperations {
     package static func demoOwner(configuration: AppConfiguration, logger: Logger) async throws -> (name: String, password: String) {
         let accounts = try await accounts(databasePath: configuration.databasePath, create: true, logger: logger)
         let password = SecureRandom.token(length: 20, alphabet: Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"))
-        if try await accounts.list().contains(where: { $0.name == "admin" }) {
+        if let existing = try await accounts.list().first(where: { $0.name == "admin" }) {
             try await accounts.resetPassword(name: "admin", password: password, actor: .cli)
-            try await accounts.setRole(name: "admin", role: .owner, actor: .cli)
+            if existing.role != .owner { try await accounts.setRole(name: "admin", role: .owner, actor: .cli) }
         } else {
             _ = try await accounts.add(name: "admin", role: .owner, password: password, actor: .cli)
         }
