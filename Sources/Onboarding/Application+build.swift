@@ -14,6 +14,8 @@ struct AppServices: Sendable {
     let refresher: TokenRefresher
     let checker: TokenStatusChecker
     let retention: RetentionSweeper
+    let admins: AdminAccounts
+    let adminSessions: AdminSessions
     let clock: AppClock
     let logger: Logger
 
@@ -43,6 +45,8 @@ struct AppServices: Sendable {
         refresher = TokenRefresher(configuration: configuration, store: store, square: square, clock: clock, logger: logger)
         checker = TokenStatusChecker(store: store, square: square, vault: vault, settings: configuration.tokenLife, clock: clock, logger: logger)
         retention = RetentionSweeper(store: store, settings: configuration.retention, clock: clock, logger: logger)
+        admins = AdminAccounts(store: store, clock: clock, logger: logger)
+        adminSessions = AdminSessions(store: store, settings: configuration.admin, clock: clock, logger: logger)
     }
 
     /// Opens and migrates the SQLite file (off the async executors), re-keys legacy environment names, builds the services.

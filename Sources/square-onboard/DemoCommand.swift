@@ -78,6 +78,7 @@ struct DemoCommand: AsyncParsableCommand {
                 ])
             )
         )
+        let admin = try await AdminOperations.demoOwner(configuration: configuration, logger: Console.logger(level: .warning))
         let emulatorPort = emulatorPort
         let service = try await buildApplication(configuration: configuration, logger: logger) { _ in
             Console.line(
@@ -85,6 +86,7 @@ struct DemoCommand: AsyncParsableCommand {
 
                 square-onboard demo is running.
                   Open            \(baseURL)/   and press "Connect with Square"
+                  Admin           \(baseURL)/admin/login   name \(admin.name), password \(admin.password) (shown only now)
                   Square          emulator at http://127.0.0.1:\(emulatorPort) (client id \(clientId); no Square account needed;
                                   it sends oauth.authorization.revoked webhooks to \(baseURL)/webhooks/square)
                   Data folder     \(dataDirectory) (fresh SQLite file; generated encryption key in demo-keys.env)

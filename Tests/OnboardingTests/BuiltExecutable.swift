@@ -40,12 +40,20 @@ enum BuiltExecutable {
     }
 
     /// Runs `square-onboard arguments` with only `environment` in `directory`, as an operator's shell would, and waits.
-    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil) throws -> Run {
-        try run(program: try path(), arguments, environment: environment, in: directory)
+    ///
+    /// `input` is its standard input (a file, not a terminal); nil leaves the test process's own.
+    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil, input: String? = nil) throws -> Run {
+        try run(program: try path(), arguments, environment: environment, in: directory, input: input)
     }
 
     /// Runs `program` (for example `/usr/bin/script` around `square-onboard`) the same way.
-    static func run(program: String, _ arguments: [String], environment: [String: String], in directory: String?) throws -> Run {
+    static func run(
+        program: String,
+        _ arguments: [String],
+        environment: [String: String],
+        in directory: String?,
+        input: String? = nil
+    ) throws -> Run {
         let directory = directory ?? FileManager.default.temporaryDirectory.path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
@@ -65,6 +73,13 @@ enum BuiltExecutable {
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         process.standardOutput = out
         process.standardError = err
+        if let input {
+            let inPath = base + ".stdin"
+            _ = FileManager.default.createFile(atPath: inPath, contents: Data(input.utf8))
+            // The open handle keeps the file readable after its name is gone.
+            defer { try? FileManager.default.removeItem(atPath: inPath) }
+            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
+        }
         try process.run()
         process.waitUntilExit()
         try out.close()

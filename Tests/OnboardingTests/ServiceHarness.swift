@@ -189,7 +189,7 @@ final class Browser: Sendable {
             body: body.map { ByteBuffer(string: $0) }
         )
         for header in response.headers[values: .setCookie] {
-            let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+            let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard pair.count == 2 else { continue }
             let expired = header.contains("Max-Age=0")
             jar.withLock { $0[String(pair[0])] = expired ? nil : String(pair[1]) }

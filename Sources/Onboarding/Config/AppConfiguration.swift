@@ -43,6 +43,8 @@ public struct AppConfiguration: Sendable {
     public var metricsBearerToken: Secret?
     /// How long finished rows are kept before the retention sweep deletes them.
     public var retention: RetentionSettings
+    /// Admin sessions and the sign-in throttle.
+    public var admin: AdminSettings
     public var webhookSignatureKey: Secret?
     public var webhookNotificationURL: String
     /// How the HTTP edge protects itself: connection timeouts, header size, per-client rate limits.
@@ -149,6 +151,7 @@ public struct AppConfiguration: Sendable {
         }
         logFormat = format
         metricsBearerToken = settings.string(.metricsBearerToken).flatMap { $0.isEmpty ? nil : Secret($0) }
+        admin = try AdminSettings(settings: settings)
         webhookSignatureKey = settings.string(.webhookSignatureKey).flatMap { $0.isEmpty ? nil : Secret($0) }
         webhookNotificationURL = settings.string(.webhookURL, else: baseURL.absoluteString + "/webhooks/square")
         edge = try EdgeSettings(settings: settings)

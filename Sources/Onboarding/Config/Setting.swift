@@ -211,6 +211,26 @@ extension Setting {
         "the token Prometheus sends to read GET /metrics; without it /metrics is off (404)",
         secret: true
     )
+    static let adminSessionIdleMinutes = Setting(
+        "admin.sessionIdleMinutes",
+        default: "30",
+        "an admin session ends after this many minutes without a request (1-1440)"
+    )
+    static let adminSessionLifetimeHours = Setting(
+        "admin.sessionLifetimeHours",
+        default: "12",
+        "an admin session ends this many hours after sign-in, however active (1-720)"
+    )
+    static let adminSignInMaxFailures = Setting(
+        "admin.signInMaxFailures",
+        default: "5",
+        "failed admin sign-ins allowed per account name and per client address within the window"
+    )
+    static let adminSignInWindowMinutes = Setting(
+        "admin.signInWindowMinutes",
+        default: "15",
+        "the window, in minutes, over which failed admin sign-ins are counted"
+    )
 
     /// Every setting the service reads, in the order help lists them.
     package static let all: [Setting] = [
@@ -223,6 +243,7 @@ extension Setting {
         retentionAuthorizationDays, retentionSessionDays, retentionSquareEventDays, retentionAuditDays, retentionBatchSize,
         httpIdleTimeoutSeconds, httpBodyTimeoutSeconds, httpMaxHeaderBytes, httpClientAddressHeader, rateLimitStartPerMinute,
         rateLimitCallbackPerMinute, metricsBearerToken, logFormat,
+        adminSessionIdleMinutes, adminSessionLifetimeHours, adminSignInMaxFailures, adminSignInWindowMinutes,
     ]
 }
 

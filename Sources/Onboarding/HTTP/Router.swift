@@ -3,9 +3,14 @@ import Hummingbird
 /// The whole access policy in one place: global middleware, then one route group per realm with its own context.
 ///
 /// A handler never checks a session or a CSRF token itself: the group it is added to has already done so.
-/// The admin dashboard (`/admin`, `AdminRequestContext`) and the partner API (`/api/v1`, `PartnerRequestContext`)
-/// become two more groups here.
-func buildRouter(services: AppServices, pages: PageRenderer, publicDirectory: String) -> Router<AppRequestContext> {
+/// The partner API (`/api/v1`, `PartnerRequestContext`) becomes one more group here. `adminPages` lets tests add
+/// admin pages of their own behind the same realm.
+func buildRouter(
+    services: AppServices,
+    pages: PageRenderer,
+    publicDirectory: String,
+    adminPages: (AdminRealm) -> Void = { _ in }
+) -> Router<AppRequestContext> {
     let configuration = services.configuration
     let edge = configuration.edge
     let service = services.onboarding
@@ -48,6 +53,12 @@ func buildRouter(services: AppServices, pages: PageRenderer, publicDirectory: St
             }
         )
         .addRoutes(ConnectionController(service: service, pages: pages).endpoints)
+
+    // Admin dashboard: the admin session cookie → AdminRequestContext (else sign in and back); forms carry the
+    // session's token; each page states the least role it needs.
+    let admin = AdminRealm(router: router, services: services, pages: pages, cookies: cookies, origin: origin)
+    admin.add(.viewer, AdminHomeController(pages: pages).endpoints)
+    adminPages(admin)
 
     // Square's webhooks: the HMAC signature over URL and raw body is the caller's identity.
     router.addRoutes(

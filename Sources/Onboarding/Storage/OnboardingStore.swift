@@ -155,6 +155,31 @@ protocol OnboardingStore: Sendable {
     func connections(inEnvironments environments: [String]) async throws(StorageError) -> [ConnectionRecord]
     /// Moves connections to a new environment name with their re-sealed tokens, all or none, and audits once.
     func rekeyConnections(_ changes: [ConnectionRekey], audit: AuditEventRecord) async throws(StorageError)
+
+    // MARK: Admins
+
+    /// Adds an admin with its audit event; nil when the name is taken.
+    func addAdmin(_ admin: AdminUserRecord, audit: AuditEventRecord) async throws(StorageError) -> AdminUserRecord?
+    func admin(named name: String) async throws(StorageError) -> AdminUserRecord?
+    /// Every admin, by name.
+    func allAdmins() async throws(StorageError) -> [AdminUserRecord]
+    /// Replaces an admin's password hash and ends every session of theirs, with the audit event.
+    func changeAdminPassword(named name: String, passwordHash: String, audit: AuditEventRecord) async throws(StorageError) -> AdminChange
+    /// Gives an admin another role, with the audit event; the last owner keeps theirs.
+    func changeAdminRole(named name: String, to role: AdminRole, audit: AuditEventRecord) async throws(StorageError) -> AdminChange
+    /// Removes an admin and their sessions, with the audit event; never the last owner.
+    func removeAdmin(named name: String, audit: AuditEventRecord) async throws(StorageError) -> AdminChange
+    /// Opens a session after a good sign-in: records it on the admin, ends the browser's previous session and every
+    /// ended session, and audits; false when the admin was removed meanwhile.
+    func openAdminSession(
+        _ session: AdminSessionRecord,
+        replacing previousHash: String?,
+        audit: AuditEventRecord
+    ) async throws(StorageError) -> Bool
+    /// The live session a cookie's hash names, with its admin; its idle expiry moves to `idleUntil` (never past its end).
+    func adminSession(hash: String, now: Date, idleUntil: Date) async throws(StorageError) -> AdminSession?
+    /// Ends one session (sign-out) with its audit event; false when it was gone already.
+    func endAdminSession(hash: String, audit: AuditEventRecord) async throws(StorageError) -> Bool
 }
 
 extension OnboardingStore {
@@ -208,6 +233,21 @@ struct MerchantSessionSeed: Sendable {
 struct MerchantSession: Sendable, Equatable {
     var session: MerchantSessionRecord
     var connection: ConnectionRecord
+}
+
+/// A live admin session and the admin it belongs to, as the admin realm's handlers see it.
+struct AdminSession: Sendable, Equatable {
+    var session: AdminSessionRecord
+    var admin: AdminUserRecord
+}
+
+/// What changing or removing an admin did.
+enum AdminChange: Sendable, Equatable {
+    /// Done: the admin as it is now (as it was, when removed), and how many of their sessions ended.
+    case changed(AdminUserRecord, endedSessions: Int)
+    case notFound
+    /// Refused: the admin is the last owner, and an owner must remain.
+    case lastOwner
 }
 
 /// What `markRevoked` did.

@@ -47,6 +47,30 @@ enum AuditAction: String, Codable, Sendable, CaseIterable, DatabaseValueConverti
     case tokenExpired = "token.expired"
     case keysRotated = "keys.rotated"
     case environmentRekeyed = "environment.rekeyed"
+    case adminAdded = "admin.added"
+    case adminRemoved = "admin.removed"
+    case adminRoleChanged = "admin.role_changed"
+    case adminPasswordChanged = "admin.password_changed"
+    case adminSignedIn = "admin.signed_in"
+    case adminSignInFailed = "admin.sign_in_failed"
+    case adminSignedOut = "admin.signed_out"
+}
+
+/// What an admin may do; each role grants the ones below it. Stored as text, checked by the schema.
+package enum AdminRole: String, Codable, Sendable, CaseIterable, Comparable, DatabaseValueConvertible {
+    /// Reads every page.
+    case viewer
+    /// Also acts on connections (refresh, check, revoke).
+    case `operator`
+    /// Also manages admins.
+    case owner
+
+    /// This role and every role below it, as the role policy checks them.
+    var granted: Set<AdminRole> { Set(Self.allCases.filter { $0 <= self }) }
+
+    package static func < (left: AdminRole, right: AdminRole) -> Bool {
+        allCases.firstIndex(of: left)! < allCases.firstIndex(of: right)!
+    }
 }
 
 /// Who did something: stored as `merchant`, `system`, `square`, `cli`, `admin:NAME` or `partner:ID`.

@@ -11,6 +11,7 @@ struct BrowserCookies: Sendable {
     var csrf: String { name("so_csrf") }
     var binding: String { name("so_bind") }
     var session: String { name("so_session") }
+    var adminSession: String { name("so_admin") }
 
     func make(_ name: String, value: String, maxAge: Int) -> Cookie {
         Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: secure, httpOnly: true, sameSite: .lax)

@@ -170,6 +170,59 @@ enum Migrations {
                 t.add(column: "revokeClaimUntil", .datetime)
             }
         }
+        migrator.registerMigration("v5: admin") { db in
+            // Names: 1-64 of a-z 0-9 . _ - (GLOB's character class, negated). The audit action list is written out in
+            // full again (v3's plus the admin ones): never derived from `AuditAction`, which grows in later migrations.
+            try db.execute(
+                sql: """
+                    CREATE TABLE "adminUser" (
+                        "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+                        "name" TEXT NOT NULL UNIQUE CHECK (
+                            length("name") BETWEEN 1 AND 64 AND "name" NOT GLOB '*[^a-z0-9._-]*'),
+                        "role" TEXT NOT NULL CHECK ("role" IN ('viewer', 'operator', 'owner')),
+                        "passwordHash" TEXT NOT NULL,
+                        "totpSecretSealed" TEXT,
+                        "totpEnabledAt" DATETIME,
+                        "recoveryCodeHashes" TEXT,
+                        "createdAt" DATETIME NOT NULL,
+                        "lastSignInAt" DATETIME
+                    );
+
+                    CREATE TABLE "adminSession" (
+                        "sessionHash" TEXT PRIMARY KEY NOT NULL,
+                        "adminUserId" INTEGER NOT NULL REFERENCES "adminUser"("id") ON DELETE CASCADE,
+                        "csrfToken" TEXT NOT NULL,
+                        "createdAt" DATETIME NOT NULL,
+                        "lastSeenAt" DATETIME NOT NULL,
+                        "idleExpiresAt" DATETIME NOT NULL,
+                        "expiresAt" DATETIME NOT NULL
+                    );
+                    CREATE INDEX "index_adminSession_on_adminUserId" ON "adminSession"("adminUserId");
+
+                    CREATE TABLE "new_auditEvent" (
+                        "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+                        "occurredAt" DATETIME NOT NULL,
+                        "actor" TEXT NOT NULL CHECK (
+                            "actor" IN ('merchant', 'system', 'square', 'cli')
+                            OR "actor" GLOB 'admin:?*' OR "actor" GLOB 'partner:?*'),
+                        "action" TEXT NOT NULL CHECK ("action" IN (
+                            'authorization.started', 'authorization.rejected', 'authorization.denied',
+                            'authorization.failed', 'connection.connected', 'connection.revoked',
+                            'connection.revocation_confirmed', 'connection.disconnect_failed', 'token.refreshed',
+                            'token.refresh_failed', 'token.needs_reauth', 'token.expired', 'keys.rotated',
+                            'environment.rekeyed', 'admin.added', 'admin.removed', 'admin.role_changed',
+                            'admin.password_changed', 'admin.signed_in', 'admin.sign_in_failed', 'admin.signed_out')),
+                        "merchantId" TEXT,
+                        "detail" TEXT NOT NULL
+                    );
+                    INSERT INTO "new_auditEvent" SELECT id, occurredAt, actor, action, merchantId, detail FROM "auditEvent";
+                    DROP TABLE "auditEvent";
+                    ALTER TABLE "new_auditEvent" RENAME TO "auditEvent";
+                    CREATE INDEX "index_auditEvent_on_occurredAt" ON "auditEvent"("occurredAt");
+                    CREATE INDEX "index_auditEvent_on_merchantId" ON "auditEvent"("merchantId");
+                    """
+            )
+        }
         migrator.registerMigration("v6: dashboard indexes") { db in
             // Each list order of the dashboard has an index that returns a page without sorting the table.
             try db.execute(

@@ -1,0 +1,54 @@
+import Logging
+
+/// Everything managing admins or signing in can run into; the admin realm maps it to a page, the CLI to one line.
+enum AdminError: Error, Equatable, Sendable, CustomStringConvertible {
+    case invalidName
+    case unknownRole(String)
+    case weakPassword(String)
+    case nameTaken(String)
+    case unknownAdmin(String)
+    case lastOwner(String)
+    /// A wrong password or an unknown name: the same answer for both.
+    case signInFailed
+    /// Too many failed sign-ins for this name or address; try again after this many seconds.
+    case signInThrottled(retryAfter: Int)
+    /// The page needs a signed-in admin.
+    case signInRequired
+    /// The signed-in admin's role does not grant this.
+    case roleRequired(AdminRole)
+    case storageUnavailable
+
+    /// A wrong or refused sign-in: the sign-in form is shown again, with the reason.
+    var isSignInRefusal: Bool {
+        switch self {
+        case .signInFailed, .signInThrottled: true
+        default: false
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .invalidName: "admin names are 1 to 64 of a-z, 0-9, '.', '_' and '-'"
+        case .unknownRole(let role): "no role is named '\(role)'; the roles are viewer, operator and owner"
+        case .weakPassword(let reason): "the password \(reason)"
+        case .nameTaken(let name): "an admin named '\(name)' already exists"
+        case .unknownAdmin(let name): "no admin is named '\(name)'"
+        case .lastOwner(let name): "'\(name)' is the last owner; make another admin an owner first"
+        case .signInFailed: "that name and password do not match an admin account"
+        case .signInThrottled(let seconds): "too many failed sign-ins; try again in \(seconds) s"
+        case .signInRequired: "sign in first"
+        case .roleRequired(let role): "this needs the \(role.rawValue) role"
+        case .storageUnavailable: "the database did not answer"
+        }
+    }
+}
+
+/// Runs one storage operation for the admin services; a failure is logged with what was being done.
+func storingAdmin<T>(_ what: String, logger: Logger, _ operation: () async throws -> T) async throws(AdminError) -> T {
+    do {
+        return try await operation()
+    } catch {
+        logger.error("Database failure while \(what)", metadata: ["error": "\(error)"])
+        throw .storageUnavailable
+    }
+}

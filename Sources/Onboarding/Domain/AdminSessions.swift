@@ -1,0 +1,127 @@
+import Foundation
+import Logging
+import NIOPosix
+import OnboardCrypto
+
+/// Signing admins in and out: password checks off the async pool, a throttle on failures, server-side sessions.
+struct AdminSessions: Sendable {
+    let store: any OnboardingStore
+    let settings: AdminSettings
+    let clock: AppClock
+    let logger: Logger
+    let throttle: SignInThrottle
+    /// Checked when the name is unknown, so an unknown name costs the same scrypt work as a wrong password.
+    let unknownNameHash: String
+
+    init(store: any OnboardingStore, settings: AdminSettings, clock: AppClock, logger: Logger) {
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.logger = logger
+        throttle = SignInThrottle(limit: settings.signInMaxFailures, window: settings.signInWindow)
+        // Any salt and digest will do: nothing matches it, and checking it runs scrypt at the cost new hashes use.
+        let cost = PasswordHash.Parameters.interactive
+        unknownNameHash =
+            "$scrypt$ln=\(cost.logN),r=\(cost.r),p=\(cost.p)$"
+            + "\(Base64URL.encode(SecureRandom.bytes(count: 16)))$\(Base64URL.encode(SecureRandom.bytes(count: 32)))"
+    }
+
+    /// A new session: the cookie's value (stored only as its hash) and the session as stored.
+    struct SignedIn: Sendable {
+        var token: String
+        var session: AdminSession
+    }
+
+    /// Checks a name and password; opens a session when they match, replacing the browser's previous one.
+    ///
+    /// A wrong password and an unknown name fail alike, after the same work. Failures count against the name and the
+    /// client address; either over `signInMaxFailures` in the window refuses further tries, right or wrong, until it
+    /// clears.
+    func signIn(name typed: String, password: String, clientAddress: String, previousToken: String?) async throws(AdminError) -> SignedIn {
+        let name = typed.trimmingCharacters(in: .whitespaces).lowercased()
+        let nameIsValid = AdminAccounts.isValidName(name)
+        let nameKey = nameIsValid ? "name:" + name : nil
+        let keys = [nameKey, "address:" + clientAddress].compactMap { $0 }
+        let attemptedAt = clock.now()
+        if let retryAfter = throttle.attempt(keys, now: attemptedAt) {
+            logger.warning("Admin sign-in refused: too many failures", metadata: ["client_address": .string(clientAddress)])
+            throw .signInThrottled(retryAfter: retryAfter)
+        }
+        let admin = nameIsValid ? try await storingAdmin("reading an admin", logger: logger) { try await store.admin(named: name) } : nil
+        let matches = await verify(password, against: admin?.passwordHash ?? unknownNameHash)
+        let now = clock.now()
+        guard let admin, let adminId = admin.id, matches else {
+            // An unknown name is not written anywhere: people type passwords into name fields.
+            try await storingAdmin("auditing a failed sign-in", logger: logger) {
+                try await store.appendAudit(
+                    AuditEventRecord(
+                        occurredAt: now,
+                        actor: admin.map { .admin($0.name) } ?? .system,
+                        action: .adminSignInFailed,
+                        detail: "\(admin == nil ? "unknown name" : "wrong password"); address=\(clientAddress)"
+                    )
+                )
+            }
+            logger.notice(
+                "Admin sign-in failed",
+                metadata: ["admin": .string(admin?.name ?? "(unknown name)"), "client_address": .string(clientAddress)]
+            )
+            throw .signInFailed
+        }
+        throttle.succeeded(keys, at: attemptedAt, clearing: nameKey)
+        // A second factor (`admin.totpEnabled`) is checked here, before any session exists, once it is built.
+
+        let token = SecureRandom.urlSafeToken()
+        let session = AdminSessionRecord(
+            sessionHash: sha256Hex(token),
+            adminUserId: adminId,
+            csrfToken: SecureRandom.urlSafeToken(),
+            createdAt: now,
+            lastSeenAt: now,
+            idleExpiresAt: now.addingTimeInterval(min(settings.sessionIdleTimeout, settings.sessionLifetime)),
+            expiresAt: now.addingTimeInterval(settings.sessionLifetime)
+        )
+        let opened = try await storingAdmin("opening an admin session", logger: logger) {
+            try await store.openAdminSession(
+                session,
+                replacing: previousToken.map(sha256Hex),
+                audit: AuditEventRecord(occurredAt: now, actor: .admin(admin.name), action: .adminSignedIn, detail: "address=\(clientAddress)")
+            )
+        }
+        guard opened else { throw .signInFailed }
+        logger.info("Admin signed in", metadata: ["admin": .string(admin.name), "role": .string(admin.role.rawValue)])
+        var signedIn = admin
+        signedIn.lastSignInAt = now
+        return SignedIn(token: token, session: AdminSession(session: session, admin: signedIn))
+    }
+
+    /// The live session a cookie names, its idle expiry moved forward; nil when there is none.
+    func session(token: String) async throws(AdminError) -> AdminSession? {
+        let now = clock.now()
+        return try await storingAdmin("reading an admin session", logger: logger) {
+            try await store.adminSession(hash: sha256Hex(token), now: now, idleUntil: now.addingTimeInterval(settings.sessionIdleTimeout))
+        }
+    }
+
+    /// Ends a session (sign-out).
+    func signOut(_ session: AdminSession, clientAddress: String) async throws(AdminError) {
+        let now = clock.now()
+        try await storingAdmin("ending an admin session", logger: logger) {
+            _ = try await store.endAdminSession(
+                hash: session.session.sessionHash,
+                audit: AuditEventRecord(
+                    occurredAt: now,
+                    actor: .admin(session.admin.name),
+                    action: .adminSignedOut,
+                    detail: "address=\(clientAddress)"
+                )
+            )
+        }
+        logger.info("Admin signed out", metadata: ["admin": .string(session.admin.name)])
+    }
+
+    /// scrypt on NIO's thread pool; a malformed stored hash never matches.
+    private func verify(_ password: String, against hash: String) async -> Bool {
+        (try? await NIOThreadPool.singleton.runIfActive { try PasswordHash.verify(password, against: hash) }) ?? false
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdAuth
+import NIOCore
+
+/// The admin realm's context while the session is looked up: the browser's admin session, if it has one.
+struct AdminSessionContext: AuthRequestContext {
+    typealias Source = AppRequestContext
+    var coreContext: CoreRequestContextStorage
+    var identity: AdminSession?
+    let remoteAddress: SocketAddress?
+
+    init(source: AppRequestContext) {
+        coreContext = source.coreContext
+        remoteAddress = source.remoteAddress
+        identity = nil
+    }
+}
+
+/// The context of admin pages: the signed-in admin and their session, never missing.
+struct AdminRequestContext: ChildRequestContext, AuthRequestContext {
+    var coreContext: CoreRequestContextStorage
+    private(set) var admin: AdminSession
+    let remoteAddress: SocketAddress?
+
+    /// The same admin for hummingbird-auth's authorization-policy middleware; never nil in this context.
+    var identity: AdminSession? {
+        get { admin }
+        set { if let newValue { admin = newValue } }
+    }
+
+    /// Fails with a redirect to the sign-in page when the session middleware found none.
+    init(context: AdminSessionContext) throws {
+        guard let admin = context.identity else { throw AdminError.signInRequired }
+        coreContext = context.coreContext
+        remoteAddress = context.remoteAddress
+        self.admin = admin
+    }
+}
+
+/// hummingbird-auth's `RolePolicy` checks an admin's role through the roles it grants.
+extension AdminSession: RoleProviding {
+    var roles: Set<AdminRole> { admin.role.granted }
+}
+
+/// Resolves the admin session cookie once per request, before any handler runs.
+struct AdminSessionAuthenticator: AuthenticatorMiddleware {
+    typealias Context = AdminSessionContext
+    let sessions: AdminSessions
+    let cookies: BrowserCookies
+
+    func authenticate(request: Request, context: Context) async throws -> AdminSession? {
+        guard let token = cookies.value(cookies.adminSession, in: request) else { return nil }
+        return try await sessions.session(token: token)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import GRDB
+
+/// A person who may sign in to the admin dashboard: a unique name, a role and an scrypt password hash.
+///
+/// The TOTP columns are empty until the second factor is set up (a later migration's code fills them).
+struct AdminUserRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "adminUser"
+
+    var id: Int64?
+    var name: String
+    var role: AdminRole
+    /// `$scrypt$ln=…,r=…,p=…$salt$hash`; never shown, never logged.
+    var passwordHash: String
+    /// The TOTP secret, sealed like tokens; nil until the admin sets up a second factor.
+    var totpSecretSealed: String? = nil
+    var totpEnabledAt: Date? = nil
+    /// The hashes of unused recovery codes, space separated; nil without a second factor.
+    var recoveryCodeHashes: String? = nil
+    var createdAt: Date
+    var lastSignInAt: Date? = nil
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let name = Column(CodingKeys.name)
+        static let role = Column(CodingKeys.role)
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    /// Whether a second factor is set up.
+    var totpEnabled: Bool { totpEnabledAt != nil }
+}
