@@ -145,12 +145,41 @@ struct MerchantFlowTests {
         try await H.run { h in
             try await h.withService { browser in
                 _ = try await h.connect(browser)
+                let first = try await h.stored("MLSANDBOXCAFE")
+                let firstTokens = try await h.tokens("MLSANDBOXCAFE")
                 let csrf = try await browser.csrfToken(on: "/connection")
                 _ = try await browser.post("/connection/disconnect", form: ["csrf_token": csrf])
+                h.clock.advance(by: 60)
+                _ = try await h.connect(browser)
+
+                let rows = try await h.database().allConnections()
+                #expect(rows.count == 1, "one row per merchant")
+                let again = try #require(rows.first)
+                #expect(again.id == first.id)
+                #expect(again.status == .active && again.revokedAt == nil && again.revokedBy == nil)
+                #expect(again.connectedAt > first.connectedAt, "connectedAt is the new connection's")
+                let tokens = try await h.tokens("MLSANDBOXCAFE")
+                #expect(tokens.access != nil && tokens.access != firstTokens.access, "new access token")
+                #expect(tokens.refresh != nil && tokens.refresh != firstTokens.refresh, "new refresh token")
+                #expect(try await h.squareAccepts(accessToken: try #require(tokens.access)))
+            }
+        }
+    }
+
+    @Test func theConnectionPageNamesTheNextRenewalAndTheTokensEnd() async throws {
+        try await H.run { h in
+            try await h.withService { browser in
                 _ = try await h.connect(browser)
                 let page = try await browser.get("/connection")
-                #expect(page.html.contains("Connected"))
-                #expect(try await h.database().counts().connections == 1)
+                let connection = try await h.stored("MLSANDBOXCAFE")
+                let settings = try h.configuration().tokenLife
+                // Access tokens live 30 days; the refresher renews them after 7: the page says 7, and names the 30 for what it is.
+                let renewal = ConnectionPageModel.format(settings.nextRenewal(of: connection))
+                let end = ConnectionPageModel.format(try #require(connection.expiresAt))
+                #expect(page.html.contains(#"<dt>Renews automatically by</dt><dd id="renews-by">\#(renewal)</dd>"#))
+                #expect(page.html.contains(#"<dt>Current access valid until</dt><dd id="expires-at">\#(end)</dd>"#))
+                let days = settings.nextRenewal(of: connection).timeIntervalSince(connection.connectedAt) / 86_400
+                #expect(abs(days - 7) < 0.01, "the renewal is the refresh age, not the token's 30-day end")
             }
         }
     }
