@@ -170,12 +170,19 @@ struct AdminDashboardTests {
     @Test func aPartnerReferenceIsSearchedToo() async throws {
         try await H.run { h in
             try await Self.seed(h, count: 8, now: h.clock.appClock.now())
-            try await h.rawDatabase().write { try $0.execute(sql: "UPDATE connection SET partnerReference = 'acme-42' WHERE merchantId = 'MD004'") }
+            try await h.rawDatabase().write {
+                try $0.execute(sql: "UPDATE connection SET partnerReference = 'acme-42' WHERE merchantId = 'MD004'")
+                try $0.execute(sql: "UPDATE connection SET partnerReference = 'shop north+1' WHERE merchantId = 'MD005'")
+            }
             try await h.withAdminPages { browser, _ in
                 let vera = try await Self.viewer(h, on: browser)
                 let page = try await vera.get("/admin/connections?q=acme")
                 #expect(Self.merchants(in: page.html) == ["MD004"])
                 #expect(page.html.contains("<td>acme-42</td>"))
+                let spaced = try await vera.get("/admin/connections?q=shop+north%2B")
+                #expect(Self.merchants(in: spaced.html) == ["MD005"], "a form's + is a space, %2B a plus")
+                #expect(spaced.html.contains(#"value="shop north+""#))
+                #expect(Self.merchants(in: try await vera.get("/admin/connections?q=shop%2Bnorth").html).isEmpty)
             }
         }
     }
@@ -184,7 +191,7 @@ struct AdminDashboardTests {
         "/admin/connections?status=bogus", "/admin/connections?sort=sideways", "/admin/connections?after=garbage",
         "/admin/connections?after=12.%21%21", "/admin/connections?q=" + String(repeating: "a", count: 65),
         "/admin/connections.csv?status=bogus", "/admin/audit?actor=nobody", "/admin/audit?action=token.nope",
-        "/admin/audit?before=abc", "/admin/audit?before=-1", "/admin/audit?merchant=" + String(repeating: "M", count: 65),
+        "/admin/audit?before=abc", "/admin/audit?before=-1", "/admin/audit?merchant=" + String(repeating: "M", count: 65), "/admin/connections?q=%ZZ",
     ])
     func aBadQueryValueGetsThe400Page(uri: String) async throws {
         try await H.run { h in

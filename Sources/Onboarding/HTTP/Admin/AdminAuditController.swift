@@ -18,7 +18,7 @@ struct AdminAuditController {
     /// GET /admin/audit — 50 events, the filters as typed, and a link to older ones.
     @Sendable func log(request: Request, context: AdminRequestContext) async throws -> Response {
         var query: AuditQuery
-        do { query = try Self.query(request.uri.queryParameters) } catch { return pages.adminBadQuery(error) }
+        do { query = try Self.query(AdminFormQuery.parameters(request.uri.query)) } catch { return pages.adminBadQuery(error) }
         // One more than a page, to know whether older events follow.
         query.limit = Self.pageSize + 1
         let (store, asked) = (self.store, query)
@@ -44,25 +44,25 @@ struct AdminAuditController {
     }
 
     /// The store query of `parameters` (`merchant`, `actor`, `action`, `before`); a value it cannot read is an error.
-    static func query(_ parameters: Parameters) throws(AdminQueryError) -> AuditQuery {
+    static func query(_ parameters: [String: String]) throws(AdminQueryError) -> AuditQuery {
         var query = AuditQuery()
-        if let merchant = parameters.get("merchant"), !merchant.isEmpty {
+        if let merchant = parameters["merchant"], !merchant.isEmpty {
             guard merchant.count <= AdminConnectionsController.maxSearchLength else {
                 throw AdminQueryError(message: "A merchant id has at most \(AdminConnectionsController.maxSearchLength) characters.")
             }
             query.merchantId = merchant
         }
-        if let actor = parameters.get("actor"), !actor.isEmpty {
+        if let actor = parameters["actor"], !actor.isEmpty {
             guard actor.count <= 200, let value = AuditActor(actor) else {
                 throw AdminQueryError(message: "An actor is merchant, system, square, cli, admin:NAME or partner:ID.")
             }
             query.actor = value
         }
-        if let action = parameters.get("action"), !action.isEmpty {
+        if let action = parameters["action"], !action.isEmpty {
             guard let value = AuditAction(rawValue: action) else { throw AdminQueryError(message: "There is no action of that name.") }
             query.action = value
         }
-        if let before = parameters.get("before"), !before.isEmpty {
+        if let before = parameters["before"], !before.isEmpty {
             guard let id = Int64(before), id > 0 else {
                 throw AdminQueryError(message: "That page link is not one this dashboard made. Start again from the newest events.")
             }

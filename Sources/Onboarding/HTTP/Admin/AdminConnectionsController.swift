@@ -22,7 +22,7 @@ struct AdminConnectionsController {
     /// GET /admin/connections — one page of the table, with the filters as typed and a link to the next page.
     @Sendable func list(request: Request, context: AdminRequestContext) async throws -> Response {
         let query: ConnectionQuery
-        do { query = try Self.query(request.uri.queryParameters, environment: environment, limit: Self.pageSize) } catch {
+        do { query = try Self.query(AdminFormQuery.parameters(request.uri.query), environment: environment, limit: Self.pageSize) } catch {
             return pages.adminBadQuery(error)
         }
         let store = self.store
@@ -53,7 +53,7 @@ struct AdminConnectionsController {
     /// GET /admin/connections.csv — every matching connection, read from the store in batches.
     @Sendable func export(request: Request, context: AdminRequestContext) async throws -> Response {
         var query: ConnectionQuery
-        do { query = try Self.query(request.uri.queryParameters, environment: environment, limit: Self.exportBatchSize) } catch {
+        do { query = try Self.query(AdminFormQuery.parameters(request.uri.query), environment: environment, limit: Self.exportBatchSize) } catch {
             return pages.adminBadQuery(error)
         }
         let store = self.store
@@ -86,28 +86,28 @@ struct AdminConnectionsController {
 
     /// The store query of `parameters` (`q`, `status`, `sort`, `after`); a value this page never offers is an error.
     static func query(
-        _ parameters: Parameters,
+        _ parameters: [String: String],
         environment: String,
         limit: Int
     ) throws(AdminQueryError) -> ConnectionQuery {
         var query = ConnectionQuery(environment: environment, limit: limit)
-        if let search = parameters.get("q"), !search.isEmpty {
+        if let search = parameters["q"], !search.isEmpty {
             guard search.count <= maxSearchLength else {
                 throw AdminQueryError(message: "A search has at most \(maxSearchLength) characters.")
             }
             query.search = search
         }
-        if let status = parameters.get("status"), !status.isEmpty {
+        if let status = parameters["status"], !status.isEmpty {
             guard let value = ConnectionStatus(rawValue: status) else { throw AdminQueryError(message: "There is no status of that name.") }
             query.status = value
         }
-        if let sort = parameters.get("sort"), !sort.isEmpty {
+        if let sort = parameters["sort"], !sort.isEmpty {
             guard let value = ConnectionQuery.Sort(rawValue: sort) else {
                 throw AdminQueryError(message: "Connections can be sorted by recent, expiry or merchant.")
             }
             query.sort = value
         }
-        if let after = parameters.get("after"), !after.isEmpty {
+        if let after = parameters["after"], !after.isEmpty {
             guard let cursor = ConnectionCursor(token: after) else {
                 throw AdminQueryError(message: "That page link is not one this dashboard made. Start again from the first page.")
             }

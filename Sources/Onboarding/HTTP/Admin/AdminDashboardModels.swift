@@ -167,6 +167,23 @@ enum AdminPaths {
     }
 }
 
+/// The query string of a dashboard GET form, as browsers encode it: `+` is a space, `%2B` a plus; the first value of a
+/// name counts.
+enum AdminFormQuery {
+    static func parameters(_ query: String?) throws(AdminQueryError) -> [String: String] {
+        var parameters: [String: String] = [:]
+        for pair in (query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decoded = parts.map { $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+            guard let name = decoded[0], let value = decoded.count > 1 ? decoded[1] : "" else {
+                throw AdminQueryError(message: "That address is not valid.")
+            }
+            if parameters[name] == nil { parameters[name] = value }
+        }
+        return parameters
+    }
+}
+
 /// A dashboard query the service cannot read (an unknown status, a cursor it did not write, …): the 400 page.
 struct AdminQueryError: Error, Equatable {
     var message: String
