@@ -57,7 +57,10 @@ func buildRouter(
     // Admin dashboard: the admin session cookie → AdminRequestContext (else sign in and back); forms carry the
     // session's token; each page states the least role it needs.
     let admin = AdminRealm(router: router, services: services, pages: pages, cookies: cookies, origin: origin)
-    admin.add(.viewer, AdminHomeController(pages: pages).endpoints)
+    let environment = configuration.environmentIdentity
+    admin.add(.viewer, AdminHomeController(pages: pages, store: services.store, environment: environment, clock: services.clock).endpoints)
+    admin.add(.viewer, AdminConnectionsController(pages: pages, store: services.store, environment: environment, clock: services.clock).endpoints)
+    admin.add(.viewer, AdminAuditController(pages: pages, store: services.store, clock: services.clock).endpoints)
     adminPages(admin)
 
     // Square's webhooks: the HMAC signature over URL and raw body is the caller's identity.

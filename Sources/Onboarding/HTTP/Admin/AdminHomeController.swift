@@ -1,8 +1,12 @@
+import Foundation
 import Hummingbird
 
-/// The dashboard's first page: who is signed in, and the sign-out button.
+/// The dashboard's first page: who is signed in, the connections by status, what needs attention, recent events.
 struct AdminHomeController {
     let pages: PageRenderer
+    let store: any OnboardingStore
+    let environment: String
+    let clock: AppClock
 
     var endpoints: RouteCollection<AdminRequestContext> {
         let routes = RouteCollection(context: AdminRequestContext.self)
@@ -10,8 +14,47 @@ struct AdminHomeController {
         return routes
     }
 
-    /// GET /admin — the signed-in admin, their role and when the session ends.
+    /// GET /admin — the overview, with the signed-in admin and Sign out.
     @Sendable func home(request: Request, context: AdminRequestContext) async throws -> Response {
-        pages.page("admin/home", AdminHomePageModel(session: context.admin, platformName: pages.platformName))
+        let now = clock.now()
+        let (store, environment) = (self.store, self.environment)
+        let overview = try await AdminError.reading { () async throws(StorageError) in
+            try await store.connectionOverview(
+                environment: environment,
+                now: now,
+                expiringBefore: now.addingTimeInterval(7 * 86_400),
+                failuresSince: now.addingTimeInterval(-86_400)
+            )
+        }
+        let reauth = try await AdminError.reading { () async throws(StorageError) in
+            try await store.connections(matching: ConnectionQuery(environment: environment, status: .needsReauth, limit: 10))
+        }
+        let events = try await AdminError.reading { () async throws(StorageError) in
+            try await store.auditEvents(matching: AuditQuery(limit: 20))
+        }
+        let session = context.admin
+        let model = AdminOverviewPageModel(
+            platformName: pages.platformName,
+            adminName: session.admin.name,
+            role: session.admin.role.rawValue,
+            canOperate: session.admin.role >= .operator,
+            canManageAdmins: session.admin.role >= .owner,
+            sessionEndsAt: ConnectionPageModel.format(session.session.expiresAt),
+            csrfToken: session.session.csrfToken,
+            counts: ConnectionStatus.allCases.map {
+                StatusCountModel(
+                    status: $0.rawValue,
+                    badge: StatusBadgeModel($0),
+                    count: overview.countsByStatus[$0] ?? 0,
+                    path: AdminPaths.path("/admin/connections", [("status", $0.rawValue)])
+                )
+            },
+            expiringSoon: overview.expiringSoon,
+            refreshFailures: overview.refreshFailures,
+            needsReauth: reauth.connections.map { ConnectionRowModel($0, now: now) },
+            moreNeedReauth: reauth.next != nil,
+            recentEvents: events.map { AuditRowModel($0, now: now) }
+        )
+        return pages.page("admin/home", model)
     }
 }
