@@ -5,7 +5,9 @@ import SquareOAuth
 
 /// The Mustache templates, loaded once at start; a missing one stops the start.
 struct PageRenderer: Sendable {
-    static let required = ["layout", "connect", "connection", "error", "admin/login", "admin/home", "admin/error"]
+    static let required =
+        ["layout", "connect", "connection", "error", "admin/login", "admin/home", "admin/error"]
+        + ["admin/connection", "admin/disconnect"]
     let library: MustacheLibrary
     let platformName: String
 

@@ -58,6 +58,9 @@ func buildRouter(
     // session's token; each page states the least role it needs.
     let admin = AdminRealm(router: router, services: services, pages: pages, cookies: cookies, origin: origin)
     admin.add(.viewer, AdminHomeController(pages: pages).endpoints)
+    let connectionDetail = AdminConnectionController(services: services, pages: pages)
+    admin.add(.viewer, connectionDetail.viewerEndpoints)
+    admin.add(.operator, connectionDetail.operatorEndpoints)
     adminPages(admin)
 
     // Square's webhooks: the HMAC signature over URL and raw body is the caller's identity.
