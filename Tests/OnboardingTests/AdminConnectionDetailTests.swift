@@ -167,7 +167,7 @@ struct AdminConnectionDetailTests {
         }
     }
 
-    @Test func twoDisconnectsAtOnceCallSquareOnce() async throws {
+    @Test func twoDisconnectsAtOnceCallSquareOnceAndTheSecondSaysAlreadyDisconnected() async throws {
         try await H.run { h in
             try await Self.signedIn(h, as: [("otto", .operator)]) { otto, _ in
                 let csrf = try await otto.csrfToken(on: "\(Self.page)/disconnect")
@@ -176,6 +176,8 @@ struct AdminConnectionDetailTests {
                 async let two = otto.post("\(Self.page)/disconnect", form: ["csrf_token": csrf])
                 let answers = try await [one, two]
                 #expect(answers.allSatisfy { $0.status == .seeOther })
+                let outcomes = answers.compactMap { $0.headers[.location] }.sorted()
+                #expect(outcomes == [Self.page + "?outcome=already-disconnected", Self.page + "?outcome=disconnected"])
                 #expect(h.emulator.callCount(path: "/oauth2/revoke") == 1)
                 #expect(try await h.database().auditEvents().filter { $0.action == .connectionRevoked }.count == 1)
                 let third = try await otto.post("\(Self.page)/disconnect", form: ["csrf_token": csrf])

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -205,6 +206,38 @@ struct AdminSecondFactorTests {
             let sealed = try #require(try await h.database().admin(named: "olga")?.totpSecretSealed)
             let vault = TokenVault(keyRing: try KeyRing(parsing: new))
             #expect(try vault.openAdminTOTPSecret(sealed, adminName: "olga") == secret, "opens under the new key alone")
+        }
+    }
+
+    @Test func migrationV8KeepsTheAuditLogAndItsIndexes() async throws {
+        let queue = try DatabaseQueue()
+        try Migrations.migrator.migrate(queue, upTo: "v7: refresh due indexes")
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO auditEvent (occurredAt, actor, action, merchantId, detail)
+                    VALUES ('2026-01-01 00:01:00.000', 'merchant', 'connection.connected', 'MLA', 'flow=code'),
+                           ('2026-01-02 00:01:00.000', 'admin:amy', 'admin.signed_in', NULL, 'address=1');
+                    """
+            )
+        }
+        let store = try AppDatabase(queue)
+        let audit = try await store.auditEvents()
+        #expect(audit.map(\.action) == [.connectionConnected, .adminSignedIn] && audit.map(\.id) == [1, 2])
+        for action in [AuditAction.tokenStatusChecked, .adminTOTPEnabled, .adminTOTPReset, .adminRecoveryCodeUsed] {
+            try await store.appendAudit(AuditEventRecord(occurredAt: Date(), actor: .admin("amy"), action: action))
+        }
+        #expect(try await store.auditEvents().last?.id == 6)
+        let indexes = try await queue.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index'") }
+        for index in ["index_auditEvent_on_occurredAt", "index_auditEvent_on_merchantId", "auditEvent_by_action", "auditEvent_by_actor"] {
+            #expect(indexes.contains(index))
+        }
+        let columns = try await queue.read { db in try db.columns(in: "adminUser").map(\.name) }
+        #expect(columns.contains("totpLastStep"))
+        #expect(throws: DatabaseError.self) {
+            try queue.write { db in
+                try db.execute(sql: "INSERT INTO auditEvent (occurredAt, actor, action, detail) VALUES ('2026-01-03', 'cli', 'admin.nonsense', '')")
+            }
         }
     }
 }

@@ -1,12 +1,20 @@
 import Foundation
 import Hummingbird
 import OnboardCrypto
+import Synchronization
 
 /// One connection in the dashboard: every non-secret field, the access token's fingerprint, its audit history, and
 /// the operator's actions (check, refresh, disconnect), each answered by a redirect back with an outcome code.
 struct AdminConnectionController {
     let services: AppServices
     let pages: PageRenderer
+    /// Connections a Disconnect of this process is running for: a press meanwhile shares its outcome, as "already".
+    private let disconnecting = InFlightDisconnects()
+
+    init(services: AppServices, pages: PageRenderer) {
+        self.services = services
+        self.pages = pages
+    }
 
     /// The page itself, for viewers and above.
     var viewerEndpoints: RouteCollection<AdminRequestContext> {
@@ -93,10 +101,14 @@ struct AdminConnectionController {
     @Sendable func disconnect(request: Request, context: AdminRequestContext) async throws -> Response {
         guard let connection = try await find(context) else { return notFound(context) }
         guard connection.status != .revoked else { return back(to: connection, .alreadyDisconnected) }
+        let id = connection.id!
+        let first = disconnecting.begin(id)
+        defer { if first { disconnecting.end(id) } }
         let code: AdminActionOutcome
         do {
+            // A second press while the first runs joins it (one RevokeToken call) and reports the connection as it ends.
             let ended = try await services.onboarding.disconnect(connection, actor: .admin(context.admin.admin.name))
-            code = ended.status == .revoked ? .disconnected : .squareNotAnswering
+            code = ended.status != .revoked ? .squareNotAnswering : first ? .disconnected : .alreadyDisconnected
         } catch {
             switch error {
             case .disconnectNeedsClientSecret: code = .disconnectNeedsClientSecret
@@ -150,4 +162,14 @@ struct AdminConnectionController {
             throw AdminError.storageUnavailable
         }
     }
+}
+
+/// The connections a Disconnect is running for in this process.
+private final class InFlightDisconnects: Sendable {
+    private let ids = Mutex<Set<Int64>>([])
+
+    /// Whether this press is the first for `id` (others run meanwhile join it).
+    func begin(_ id: Int64) -> Bool { ids.withLock { $0.insert(id).inserted } }
+
+    func end(_ id: Int64) { _ = ids.withLock { $0.remove(id) } }
 }
