@@ -46,7 +46,14 @@ struct AppServices: Sendable {
         checker = TokenStatusChecker(store: store, square: square, vault: vault, settings: configuration.tokenLife, clock: clock, logger: logger)
         retention = RetentionSweeper(store: store, settings: configuration.retention, clock: clock, logger: logger)
         admins = AdminAccounts(store: store, clock: clock, logger: logger)
-        adminSessions = AdminSessions(store: store, settings: configuration.admin, clock: clock, logger: logger)
+        adminSessions = AdminSessions(
+            store: store,
+            settings: configuration.admin,
+            clock: clock,
+            logger: logger,
+            keyRing: configuration.keyRing,
+            issuer: configuration.platformName
+        )
     }
 
     /// Opens and migrates the SQLite file (off the async executors), re-keys legacy environment names, builds the services.

@@ -17,11 +17,17 @@ enum AdminError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The signed-in admin's role does not grant this.
     case roleRequired(AdminRole)
     case storageUnavailable
+    /// The password was right and the admin has a second factor: the code step, carrying this signed challenge.
+    case secondFactorRequired(challenge: String)
+    /// A wrong, replayed or spent code (TOTP or recovery).
+    case secondFactorCodeWrong
+    /// Setting up a second factor that is already on.
+    case secondFactorAlreadyOn
 
     /// A wrong or refused sign-in: the sign-in form is shown again, with the reason.
     var isSignInRefusal: Bool {
         switch self {
-        case .signInFailed, .signInThrottled: true
+        case .signInFailed, .signInThrottled, .secondFactorCodeWrong: true
         default: false
         }
     }
@@ -39,6 +45,9 @@ enum AdminError: Error, Equatable, Sendable, CustomStringConvertible {
         case .signInRequired: "sign in first"
         case .roleRequired(let role): "this needs the \(role.rawValue) role"
         case .storageUnavailable: "the database did not answer"
+        case .secondFactorRequired: "enter the code from your authenticator app"
+        case .secondFactorCodeWrong: "that code is not right, or was used already"
+        case .secondFactorAlreadyOn: "the second factor is on already; an owner can reset it"
         }
     }
 }

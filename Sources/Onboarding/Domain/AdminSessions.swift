@@ -12,12 +12,21 @@ struct AdminSessions: Sendable {
     let throttle: SignInThrottle
     /// Checked when the name is unknown, so an unknown name costs the same scrypt work as a wrong password.
     let unknownNameHash: String
+    /// The optional TOTP second factor, asked for after the password.
+    let secondFactor: AdminSecondFactor
+    /// Signs the challenge that carries a checked password over to the code step.
+    let keyRing: KeyRing
+    static let challengePurpose = "admin-second-factor"
+    /// How long the code step may take after the password.
+    static let challengeLifetime: TimeInterval = 300
 
-    init(store: any OnboardingStore, settings: AdminSettings, clock: AppClock, logger: Logger) {
+    init(store: any OnboardingStore, settings: AdminSettings, clock: AppClock, logger: Logger, keyRing: KeyRing, issuer: String) {
         self.store = store
         self.settings = settings
         self.clock = clock
         self.logger = logger
+        self.keyRing = keyRing
+        secondFactor = AdminSecondFactor(store: store, vault: TokenVault(keyRing: keyRing), clock: clock, logger: logger, issuer: issuer)
         throttle = SignInThrottle(limit: settings.signInMaxFailures, window: settings.signInWindow)
         // Any salt and digest will do: nothing matches it, and checking it runs scrypt at the cost new hashes use.
         let cost = PasswordHash.Parameters.interactive
@@ -68,9 +77,75 @@ struct AdminSessions: Sendable {
             )
             throw .signInFailed
         }
+        if admin.totpEnabled {
+            // The password is right, but no session exists before the code: this try is taken back, the count stays.
+            throttle.succeeded(keys, at: attemptedAt, clearing: nil)
+            let expires = Int(now.addingTimeInterval(Self.challengeLifetime).timeIntervalSince1970)
+            // Names may hold dots, which separate a signed value's parts: the value travels as Base64URL.
+            let value = Base64URL.encode(Array("\(admin.name)|\(expires)".utf8))
+            throw .secondFactorRequired(challenge: keyRing.sign(value, purpose: Self.challengePurpose))
+        }
         throttle.succeeded(keys, at: attemptedAt, clearing: nameKey)
-        // A second factor (`admin.totpEnabled`) is checked here, before any session exists, once it is built.
+        return try await openSession(admin, adminId: adminId, now: now, clientAddress: clientAddress, previousToken: previousToken)
+    }
 
+    /// The code step after a right password: the admin's current TOTP code or a recovery code (then spent).
+    ///
+    /// Counted by the same throttle as passwords; a wrong, replayed or spent code is a failed sign-in.
+    func completeSignIn(challenge: String, code: String, clientAddress: String, previousToken: String?) async throws(AdminError) -> SignedIn {
+        let value = keyRing.verified(challenge, purpose: Self.challengePurpose).flatMap { Base64URL.decode($0) }
+        let parts = value.map { String(decoding: $0, as: UTF8.self) }?.split(separator: "|").map(String.init) ?? []
+        guard parts.count == 2, let expires = TimeInterval(parts[1]), clock.now().timeIntervalSince1970 < expires else {
+            throw .signInFailed
+        }
+        let name = parts[0]
+        let nameKey = "name:" + name
+        let keys = [nameKey, "address:" + clientAddress]
+        let attemptedAt = clock.now()
+        if let retryAfter = throttle.attempt(keys, now: attemptedAt) {
+            logger.warning("Admin sign-in code refused: too many failures", metadata: ["client_address": .string(clientAddress)])
+            throw .signInThrottled(retryAfter: retryAfter)
+        }
+        guard let admin = try await storingAdmin("reading an admin", logger: logger, { try await store.admin(named: name) }),
+            let adminId = admin.id
+        else { throw .signInFailed }
+        let checked = try await secondFactor.check(admin, code: code, clientAddress: clientAddress)
+        let now = clock.now()
+        guard checked != .wrong else {
+            try await storingAdmin("auditing a failed sign-in", logger: logger) {
+                try await store.appendAudit(
+                    AuditEventRecord(
+                        occurredAt: now,
+                        actor: .admin(admin.name),
+                        action: .adminSignInFailed,
+                        detail: "wrong code; address=\(clientAddress)"
+                    )
+                )
+            }
+            logger.notice("Admin sign-in code wrong", metadata: ["admin": .string(admin.name), "client_address": .string(clientAddress)])
+            throw .secondFactorCodeWrong
+        }
+        throttle.succeeded(keys, at: attemptedAt, clearing: nameKey)
+        let how = if case .recoveryCode(let remaining) = checked { "recovery code, \(remaining) left" } else { "TOTP" }
+        return try await openSession(
+            admin,
+            adminId: adminId,
+            now: now,
+            clientAddress: clientAddress,
+            previousToken: previousToken,
+            detail: "second factor=\(how)"
+        )
+    }
+
+    /// A new session after every check passed, replacing the browser's previous one.
+    private func openSession(
+        _ admin: AdminUserRecord,
+        adminId: Int64,
+        now: Date,
+        clientAddress: String,
+        previousToken: String?,
+        detail: String? = nil
+    ) async throws(AdminError) -> SignedIn {
         let token = SecureRandom.urlSafeToken()
         let session = AdminSessionRecord(
             sessionHash: sha256Hex(token),
@@ -85,7 +160,12 @@ struct AdminSessions: Sendable {
             try await store.openAdminSession(
                 session,
                 replacing: previousToken.map(sha256Hex),
-                audit: AuditEventRecord(occurredAt: now, actor: .admin(admin.name), action: .adminSignedIn, detail: "address=\(clientAddress)")
+                audit: AuditEventRecord(
+                    occurredAt: now,
+                    actor: .admin(admin.name),
+                    action: .adminSignedIn,
+                    detail: (["address=\(clientAddress)"] + [detail].compactMap { $0 }).joined(separator: "; ")
+                )
             )
         }
         guard opened else { throw .signInFailed }

@@ -25,5 +25,8 @@ struct SealedColumn: Sendable {
         SealedColumn(table: "authorization", column: "sealedCodeVerifier", primaryKey: "stateHash", contextColumns: ["stateHash"]) {
             TokenVault.Context.codeVerifier(stateHash: $0["stateHash", default: ""])
         },
+        SealedColumn(table: "adminUser", column: "totpSecretSealed", primaryKey: "id", contextColumns: ["name"]) {
+            TokenVault.Context.adminTOTPSecret(adminName: $0["name", default: ""])
+        },
     ]
 }

@@ -27,10 +27,34 @@ struct TokenStatusChecker: Sendable {
     let logger: Logger
 
     /// Checks one connection's access token with Square (the dashboard's "Check", the periodic sweep).
+    ///
+    /// A check someone asked for (not the sweep's) is always in the audit log with its actor: a change Square reports
+    /// is recorded with it, and an answer that changes nothing gets its own `token.status_checked` event.
     func check(connectionId: Int64, actor: AuditActor) async -> Outcome {
         let outcome = await checkOnce(connectionId: connectionId, actor: actor)
         Telemetry.checked(outcome)
+        if actor != .system { await auditUnchanged(outcome, connectionId: connectionId, actor: actor) }
         return outcome
+    }
+
+    /// Records a check whose outcome changed nothing (no other audit event says it happened).
+    private func auditUnchanged(_ outcome: Outcome, connectionId: Int64, actor: AuditActor) async {
+        let detail: String
+        switch outcome {
+        case .valid(let scopes, let expiresAt):
+            detail = "valid until \(expiresAt.map { $0.formatted(.iso8601) } ?? "unknown"); scopes \(scopes.joined(separator: " "))"
+        case .unknown(let reason): detail = "no answer: \(reason); nothing changed"
+        case .notCheckable(let status): detail = "not checked: the connection is \(status.rawValue)"
+        case .expired, .revoked, .needsReauth, .notFound: return
+        }
+        do {
+            let merchantId = try await store.connection(id: connectionId)?.merchantId
+            try await store.appendAudit(
+                AuditEventRecord(occurredAt: clock.now(), actor: actor, action: .tokenStatusChecked, merchantId: merchantId, detail: detail)
+            )
+        } catch {
+            logger.error("Could not audit a token status check", metadata: ["error": "\(error)"])
+        }
     }
 
     private func checkOnce(connectionId: Int64, actor: AuditActor) async -> Outcome {

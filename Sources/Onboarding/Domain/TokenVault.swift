@@ -19,6 +19,10 @@ struct TokenVault: Sendable {
         static func codeVerifier(stateHash: String) -> String {
             "authorization.codeVerifier|\(stateHash)"
         }
+
+        static func adminTOTPSecret(adminName: String) -> String {
+            "adminUser.totpSecret|\(adminName)"
+        }
     }
 
     func sealAccessToken(_ token: Secret, environment: String, merchantId: String) throws -> String {
@@ -39,6 +43,17 @@ struct TokenVault: Sendable {
 
     func sealCodeVerifier(_ verifier: CodeVerifier, stateHash: String) throws -> String {
         try keyRing.seal(verifier.value, context: Context.codeVerifier(stateHash: stateHash))
+    }
+
+    /// An admin's TOTP secret, sealed as its Base32 text bound to the admin's name.
+    func sealAdminTOTPSecret(_ secret: [UInt8], adminName: String) throws -> String {
+        try keyRing.seal(Base32.encode(secret), context: Context.adminTOTPSecret(adminName: adminName))
+    }
+
+    func openAdminTOTPSecret(_ sealed: String, adminName: String) throws -> [UInt8] {
+        let text = try keyRing.openString(sealed, context: Context.adminTOTPSecret(adminName: adminName))
+        guard let secret = Base32.decode(text) else { throw CryptoError.malformedSealedBox }
+        return secret
     }
 
     func openCodeVerifier(_ sealed: String, stateHash: String) throws -> Secret {

@@ -7,7 +7,7 @@ import SquareOAuth
 struct PageRenderer: Sendable {
     static let required = [
         "layout", "connect", "connection", "error", "admin/login", "admin/home", "admin/error",
-        "admin/connections", "admin/audit",
+        "admin/connections", "admin/audit", "admin/connection", "admin/disconnect", "admin/account", "admin/login-code",
     ]
     let library: MustacheLibrary
     let platformName: String

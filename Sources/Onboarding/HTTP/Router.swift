@@ -61,6 +61,12 @@ func buildRouter(
     admin.add(.viewer, AdminHomeController(pages: pages, store: services.store, environment: environment, clock: services.clock).endpoints)
     admin.add(.viewer, AdminConnectionsController(pages: pages, store: services.store, environment: environment, clock: services.clock).endpoints)
     admin.add(.viewer, AdminAuditController(pages: pages, store: services.store, clock: services.clock).endpoints)
+    let connectionDetail = AdminConnectionController(services: services, pages: pages)
+    admin.add(.viewer, connectionDetail.viewerEndpoints)
+    admin.add(.operator, connectionDetail.operatorEndpoints)
+    let account = AdminAccountController(sessions: services.adminSessions, pages: pages)
+    admin.add(.viewer, account.endpoints)
+    admin.add(.owner, account.ownerEndpoints)
     adminPages(admin)
 
     // Square's webhooks: the HMAC signature over URL and raw body is the caller's identity.

@@ -180,6 +180,27 @@ protocol OnboardingStore: Sendable {
     func adminSession(hash: String, now: Date, idleUntil: Date) async throws(StorageError) -> AdminSession?
     /// Ends one session (sign-out) with its audit event; false when it was gone already.
     func endAdminSession(hash: String, audit: AuditEventRecord) async throws(StorageError) -> Bool
+
+    // MARK: Admin second factor
+
+    /// Stores a new secret that is not on yet (replacing a pending one); false when the admin is unknown or has one on.
+    func beginAdminTOTP(named name: String, secretSealed: String) async throws(StorageError) -> Bool
+    /// Turns the pending secret on (it must still be `secretSealed`), with the step its first code used and the
+    /// recovery codes' hashes, and audits; false when it changed meanwhile or is on already.
+    func enableAdminTOTP(
+        named name: String,
+        secretSealed: String,
+        acceptedStep: Int,
+        recoveryCodeHashes: [String],
+        now: Date,
+        audit: AuditEventRecord
+    ) async throws(StorageError) -> Bool
+    /// Records `step` as used when it is later than the last accepted one; false for a replayed or older step.
+    func acceptAdminTOTPStep(named name: String, step: Int) async throws(StorageError) -> Bool
+    /// Spends one unused recovery code (by its hash), with the audit event; false when it is not one of them.
+    func spendAdminRecoveryCode(named name: String, hash: String, audit: AuditEventRecord) async throws(StorageError) -> Bool
+    /// Turns the second factor off and forgets its secret and codes, with the audit event (an owner's reset).
+    func resetAdminTOTP(named name: String, audit: AuditEventRecord) async throws(StorageError) -> AdminChange
 }
 
 extension OnboardingStore {

@@ -45,6 +45,8 @@ enum AuditAction: String, Codable, Sendable, CaseIterable, DatabaseValueConverti
     case tokenRefreshFailed = "token.refresh_failed"
     case tokenNeedsReauth = "token.needs_reauth"
     case tokenExpired = "token.expired"
+    /// An admin asked Square about a token and Square answered that it works, or did not answer.
+    case tokenStatusChecked = "token.status_checked"
     case keysRotated = "keys.rotated"
     case environmentRekeyed = "environment.rekeyed"
     case adminAdded = "admin.added"
@@ -54,6 +56,9 @@ enum AuditAction: String, Codable, Sendable, CaseIterable, DatabaseValueConverti
     case adminSignedIn = "admin.signed_in"
     case adminSignInFailed = "admin.sign_in_failed"
     case adminSignedOut = "admin.signed_out"
+    case adminTOTPEnabled = "admin.totp_enabled"
+    case adminTOTPReset = "admin.totp_reset"
+    case adminRecoveryCodeUsed = "admin.recovery_code_used"
 }
 
 /// What an admin may do; each role grants the ones below it. Stored as text, checked by the schema.

@@ -49,11 +49,11 @@ extension AdminError: HTTPResponseError {
     var status: HTTPResponse.Status {
         switch self {
         case .signInRequired: .seeOther
-        case .signInFailed: .unauthorized
+        case .signInFailed, .secondFactorCodeWrong, .secondFactorRequired: .unauthorized
         case .signInThrottled: .tooManyRequests
         case .roleRequired: .forbidden
         case .storageUnavailable: .serviceUnavailable
-        case .invalidName, .unknownRole, .weakPassword, .nameTaken, .unknownAdmin, .lastOwner: .badRequest
+        case .invalidName, .unknownRole, .weakPassword, .nameTaken, .unknownAdmin, .lastOwner, .secondFactorAlreadyOn: .badRequest
         }
     }
 
@@ -61,10 +61,11 @@ extension AdminError: HTTPResponseError {
         switch self {
         case .roleRequired: "Your role does not allow this"
         case .signInThrottled: "Too many failed sign-ins"
-        case .signInFailed: "Sign-in failed"
+        case .signInFailed, .secondFactorCodeWrong, .secondFactorRequired: "Sign-in failed"
         case .signInRequired: "Please sign in"
         case .storageUnavailable: "Our database is not answering"
-        case .invalidName, .unknownRole, .weakPassword, .nameTaken, .unknownAdmin, .lastOwner: "That could not be done"
+        case .invalidName, .unknownRole, .weakPassword, .nameTaken, .unknownAdmin, .lastOwner, .secondFactorAlreadyOn:
+            "That could not be done"
         }
     }
 
@@ -74,6 +75,7 @@ extension AdminError: HTTPResponseError {
             "This needs the \(role.rawValue) role. Nothing was changed. An owner can give you another role."
         case .signInThrottled(let seconds): "Wait \(AdminError.minutes(seconds)) before trying again."
         case .signInFailed: "That name and password do not match an admin account."
+        case .secondFactorCodeWrong: "That code is not right, or was used already. Enter the current code or a recovery code."
         case .storageUnavailable: "This is a problem on our side. Please try again in a moment."
         default: "\(description.prefix(1).uppercased())\(description.dropFirst())."
         }

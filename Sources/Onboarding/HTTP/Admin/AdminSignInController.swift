@@ -16,6 +16,7 @@ struct AdminSignInController {
         let routes = RouteCollection(context: AdminSessionContext.self)
         routes.get("/admin/login", use: signInPage)
         routes.post("/admin/login", use: signIn)
+        routes.post("/admin/login/code", use: signInCode)
         return routes
     }
 
@@ -35,6 +36,13 @@ struct AdminSignInController {
     struct SignInForm: Decodable {
         var name: String?
         var password: String?
+        var next: String?
+    }
+
+    /// The fields of the code step's form.
+    struct CodeForm: Decodable {
+        var challenge: String?
+        var code: String?
         var next: String?
     }
 
@@ -63,12 +71,58 @@ struct AdminSignInController {
             response.setCookie(cookies.make(cookies.adminSession, value: signedIn.token, maxAge: Int(settings.sessionLifetime)))
             return response
         } catch {
+            if case .secondFactorRequired(let challenge) = error { return codePage(request, challenge: challenge, next: next) }
             // A failure shows the form again with its status; anything else is the realm's error page.
             guard error.isSignInRefusal else { throw error }
             var response = page(request, next: next, name: name, error: error)
             if case .signInThrottled(let seconds) = error { response.headers[.retryAfter] = String(seconds) }
             return response
         }
+    }
+
+    /// POST /admin/login/code — the second step for an admin with a second factor (CSRF checked before).
+    @Sendable func signInCode(request: Request, context: AdminSessionContext) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: CSRFMiddleware<AdminSessionContext>.maxFormBytes)
+        let form = (try? URLEncodedFormDecoder().decode(CodeForm.self, from: String(buffer: body))) ?? CodeForm()
+        let next = AdminRedirect.localAdminPath(form.next)
+        let challenge = String((form.challenge ?? "").prefix(512))
+        do {
+            let signedIn = try await sessions.completeSignIn(
+                challenge: challenge,
+                code: String((form.code ?? "").prefix(64)),
+                clientAddress: clientAddress.key(for: request, peer: context.remoteAddress),
+                previousToken: cookies.value(cookies.adminSession, in: request)
+            )
+            var response = Response(status: .seeOther, headers: [.location: next])
+            response.setCookie(cookies.make(cookies.adminSession, value: signedIn.token, maxAge: Int(settings.sessionLifetime)))
+            return response
+        } catch {
+            switch error {
+            case .secondFactorCodeWrong: return codePage(request, challenge: challenge, next: next, error: error)
+            case .signInThrottled(let seconds):
+                var response = page(request, next: next, error: error)
+                response.headers[.retryAfter] = String(seconds)
+                return response
+            case .signInFailed: return page(request, next: next, error: .signInFailed)
+            default: throw error
+            }
+        }
+    }
+
+    /// The code step's form, carrying the signed challenge of the checked password.
+    private func codePage(_ request: Request, challenge: String, next: String, error: AdminError? = nil) -> Response {
+        let csrf = cookies.value(cookies.csrf, in: request) ?? SecureRandom.urlSafeToken()
+        let model = AdminSignInCodePageModel(
+            platformName: pages.platformName,
+            csrfToken: csrf,
+            next: next,
+            challenge: challenge,
+            error: error?.message
+        )
+        var response = pages.page("admin/login-code", model, status: error?.status ?? .ok)
+        response.setCookie(cookies.make(cookies.csrf, value: csrf, maxAge: 3600))
+        return response
     }
 
     /// POST /admin/logout — ends the session here and in the database (CSRF checked before).

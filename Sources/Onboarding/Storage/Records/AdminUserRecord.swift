@@ -3,7 +3,7 @@ import GRDB
 
 /// A person who may sign in to the admin dashboard: a unique name, a role and an scrypt password hash.
 ///
-/// The TOTP columns are empty until the second factor is set up (a later migration's code fills them).
+/// The TOTP columns are empty until the admin sets up a second factor (`AdminSecondFactor`).
 struct AdminUserRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     static let databaseTableName = "adminUser"
 
@@ -19,6 +19,8 @@ struct AdminUserRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePe
     var recoveryCodeHashes: String? = nil
     var createdAt: Date
     var lastSignInAt: Date? = nil
+    /// The last TOTP time step accepted at sign-in; a code of that step or an earlier one is refused (a replay).
+    var totpLastStep: Int? = nil
 
     enum Columns {
         static let id = Column(CodingKeys.id)

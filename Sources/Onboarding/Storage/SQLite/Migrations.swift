@@ -247,6 +247,40 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v8: admin second factor") { db in
+            // The last accepted TOTP step (a code is never accepted twice), and the audit action list written out in
+            // full again (v5's plus the status check and the second factor's), with v5's and v6's audit indexes.
+            try db.execute(
+                sql: """
+                    ALTER TABLE "adminUser" ADD COLUMN "totpLastStep" INTEGER;
+
+                    CREATE TABLE "new_auditEvent" (
+                        "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+                        "occurredAt" DATETIME NOT NULL,
+                        "actor" TEXT NOT NULL CHECK (
+                            "actor" IN ('merchant', 'system', 'square', 'cli')
+                            OR "actor" GLOB 'admin:?*' OR "actor" GLOB 'partner:?*'),
+                        "action" TEXT NOT NULL CHECK ("action" IN (
+                            'authorization.started', 'authorization.rejected', 'authorization.denied',
+                            'authorization.failed', 'connection.connected', 'connection.revoked',
+                            'connection.revocation_confirmed', 'connection.disconnect_failed', 'token.refreshed',
+                            'token.refresh_failed', 'token.needs_reauth', 'token.expired', 'token.status_checked',
+                            'keys.rotated', 'environment.rekeyed', 'admin.added', 'admin.removed', 'admin.role_changed',
+                            'admin.password_changed', 'admin.signed_in', 'admin.sign_in_failed', 'admin.signed_out',
+                            'admin.totp_enabled', 'admin.totp_reset', 'admin.recovery_code_used')),
+                        "merchantId" TEXT,
+                        "detail" TEXT NOT NULL
+                    );
+                    INSERT INTO "new_auditEvent" SELECT id, occurredAt, actor, action, merchantId, detail FROM "auditEvent";
+                    DROP TABLE "auditEvent";
+                    ALTER TABLE "new_auditEvent" RENAME TO "auditEvent";
+                    CREATE INDEX "index_auditEvent_on_occurredAt" ON "auditEvent"("occurredAt");
+                    CREATE INDEX "index_auditEvent_on_merchantId" ON "auditEvent"("merchantId");
+                    CREATE INDEX "auditEvent_by_action" ON "auditEvent"("action", "id");
+                    CREATE INDEX "auditEvent_by_actor" ON "auditEvent"("actor", "id");
+                    """
+            )
+        }
         return migrator
     }
 }
