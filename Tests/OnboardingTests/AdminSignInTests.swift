@@ -106,6 +106,20 @@ struct AdminSignInTests {
         }
     }
 
+    @Test func theNameFieldHasTheFocusUntilANameWasTyped() async throws {
+        try await H.run { h in
+            try await h.addAdmin("vera", role: .viewer)
+            try await h.withAdminPages { browser, _ in
+                let first = try await browser.get("/admin/login")
+                #expect(first.html.contains(#"required autofocus>"#) && first.html.firstRange(of: "autofocus") != nil)
+                #expect(first.html.contains(#"maxlength="64" required autofocus>"#), "the name field")
+                let failed = try await Self.signIn(browser, "vera", password: "not it", from: "198.51.100.9")
+                #expect(failed.html.contains(#"maxlength="1024" required autofocus>"#), "the password field")
+                #expect(!failed.html.contains(#"maxlength="64" required autofocus>"#))
+            }
+        }
+    }
+
     @Test func failedSignInsAreThrottledPerAccountUntilTheWindowPasses() async throws {
         try await H.run { h in
             try await h.addAdmin("vera", role: .viewer)

@@ -142,7 +142,8 @@ struct AdminSignInController {
             next: next,
             name: name,
             error: error?.message,
-            signedOut: signedOut
+            signedOut: signedOut,
+            nameTyped: !name.isEmpty
         )
         var response = pages.page("admin/login", model, status: error?.status ?? .ok)
         response.setCookie(cookies.make(cookies.csrf, value: csrf, maxAge: 3600))

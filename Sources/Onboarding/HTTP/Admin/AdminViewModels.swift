@@ -11,6 +11,9 @@ struct AdminSignInPageModel: Sendable {
     var name: String = ""
     var error: String? = nil
     var signedOut: Bool = false
+
+    /// Whether a name was typed before: then the password field takes the focus (Mustache counts "" as present).
+    var nameTyped: Bool = false
 }
 
 /// The admin home page: who is signed in, with which role, until when.
