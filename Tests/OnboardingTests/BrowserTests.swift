@@ -80,25 +80,44 @@ struct BrowserTests {
     /// Runs the built `square-onboard demo` on free ports, waits until it answers, and stops it with SIGTERM.
     func withDemo(_ body: (_ base: String, _ emulatorPort: Int) async throws -> Void) async throws {
         let executable = try BuiltExecutable.path()
-        let (port, emulatorPort) = (try await freeLoopbackPort(), try await freeLoopbackPort())
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("so-demo-\(port)").path
+        // Free ports are only free when asked: another test may take one first, so a demo that could not listen is
+        // started again on new ports (and its console says why).
+        var started: (demo: Process, port: Int, emulatorPort: Int, data: String, consoleLog: String, output: FileHandle)?
+        var failures: [String] = []
+        for _ in 1...3 where started == nil {
+            let port = try await freeLoopbackPort()
+            var emulatorPort = try await freeLoopbackPort()
+            while emulatorPort == port { emulatorPort = try await freeLoopbackPort() }
+            let data = FileManager.default.temporaryDirectory.appendingPathComponent("so-demo-\(port)").path
+            let demo = Process()
+            demo.executableURL = URL(fileURLWithPath: executable)
+            demo.arguments = ["demo", "--port", "\(port)", "--emulator-port", "\(emulatorPort)", "--data-directory", data]
+            demo.currentDirectoryURL = URL(fileURLWithPath: Self.packageRoot)
+            // A file, not a pipe: a pipe nobody reads fills up and blocks the demo's logging.
+            let consoleLog = data + ".console.log"
+            _ = FileManager.default.createFile(atPath: consoleLog, contents: nil)
+            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: consoleLog))
+            demo.standardOutput = output
+            demo.standardError = output
+            try demo.run()
+            if try await Self.answers("http://127.0.0.1:\(port)/healthz", while: demo) {
+                started = (demo, port, emulatorPort, data, consoleLog, output)
+            } else {
+                await stop(demo)
+                try? output.close()
+                failures.append((try? String(contentsOfFile: consoleLog, encoding: .utf8)).map { String($0.suffix(1500)) } ?? "")
+                try? FileManager.default.removeItem(atPath: consoleLog)
+                try? FileManager.default.removeItem(atPath: data)
+            }
+        }
+        guard let (demo, port, emulatorPort, data, consoleLog, output) = started else {
+            throw WebDriverError.notAnswering("the demo, started 3 times; its console said:\n" + failures.joined(separator: "\n---\n"))
+        }
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let demo = Process()
-        demo.executableURL = URL(fileURLWithPath: executable)
-        demo.arguments = ["demo", "--port", "\(port)", "--emulator-port", "\(emulatorPort)", "--data-directory", data]
-        demo.currentDirectoryURL = URL(fileURLWithPath: Self.packageRoot)
-        // A file, not a pipe: a pipe nobody reads fills up and blocks the demo's logging.
-        let consoleLog = data + ".console.log"
-        _ = FileManager.default.createFile(atPath: consoleLog, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: consoleLog) }
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: consoleLog))
         defer { try? output.close() }
-        demo.standardOutput = output
-        demo.standardError = output
-        try demo.run()
         let base = "http://127.0.0.1:\(port)"
         do {
-            try await WebDriver.waitUntilAnswering(base + "/healthz", http: HTTPClient.shared)
             try await body(base, emulatorPort)
         } catch {
             await stop(demo)
@@ -110,5 +129,19 @@ struct BrowserTests {
         #expect(printed.contains("Open            \(base)/"))
         #expect(demo.terminationStatus == 0, "the demo stops cleanly on SIGTERM:\n\(printed)")
         #expect(!printed.contains("EAAA") && !printed.contains("EQAA"), "no token in the demo's console output")
+    }
+
+    /// Whether `url` answers before `process` exits, waiting up to 60 s (a loaded machine starts the demo slowly).
+    static func answers(_ url: String, while process: Process) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline && process.isRunning {
+            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(2)),
+                response.status.code < 500
+            {
+                return true
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return false
     }
 }
