@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import OnboardCrypto
 import Testing
 
 /// A real headless Chromium clicks through `square-onboard demo`, the README's first command, as a merchant would.
@@ -77,8 +78,73 @@ struct BrowserTests {
         }
     }
 
+    @Test func anAdminWithASecondFactorChecksRefreshesAndDisconnectsTheMerchant() async throws {
+        try await withDemo { base, _, console in
+            let password = String(try #require(console().firstMatch(of: /name admin, password (\S+)/)?.output.1))
+            try await WebDriver.withSession(port: try await freeLoopbackPort()) { browser in
+                // A merchant connects first.
+                try await browser.open(base + "/")
+                try await browser.click("#connect")
+                try await browser.click("#allow")
+                #expect(try await browser.text("#status") == "Connected")
+
+                // The demo's admin signs in and turns the second factor on with a code from the shown secret.
+                try await browser.open(base + "/admin/login")
+                try await browser.type("admin", into: "#name")
+                try await browser.type(password, into: "#password")
+                try await browser.click("#sign-in")
+                #expect(try await browser.text("#admin-name") == "admin")
+                try await browser.open(base + "/admin/account")
+                try await browser.click("#set-up")
+                let secret = try #require(Base32.decode(try await browser.text("#totp-secret")))
+                try await browser.type(try TOTP(secret: secret).code(at: Date()), into: "#code")
+                try await browser.click("#turn-on")
+                _ = try await browser.element("#totp-on")
+                let recovery = try await browser.text("#recovery-codes").split(separator: "\n").map(String.init)
+                #expect(recovery.count == 10)
+
+                // Signing in again asks for the second factor; a recovery code answers it once.
+                try await browser.open(base + "/admin")
+                try await browser.click("#sign-out")
+                try await browser.open(base + "/admin/login")
+                try await browser.type("admin", into: "#name")
+                try await browser.type(password, into: "#password")
+                try await browser.click("#sign-in")
+                try await browser.type(try #require(recovery.first), into: "#code")
+                try await browser.click("#verify-code")
+                #expect(try await browser.text("#admin-name") == "admin")
+                try await browser.screenshot("admin-overview", in: Self.screenshots)
+
+                // The connection from the merchant flow: check, refresh, disconnect, and the audit log says who.
+                try await browser.open(base + "/admin/connections?q=MLSANDBOXCAFE")
+                try await browser.screenshot("admin-connections", in: Self.screenshots)
+                try await browser.click("a.merchant")
+                #expect(try await browser.text("#merchant-id") == "MLSANDBOXCAFE")
+                try await browser.click("#check-status")
+                #expect(try await browser.text("#flash").contains("Square says the token is valid"))
+                try await browser.click("#refresh-now")
+                #expect(try await browser.text("#flash").contains("Refreshed"))
+                try await browser.screenshot("admin-connection", in: Self.screenshots)
+                try await browser.click("#disconnect")
+                try await browser.click("#confirm-disconnect")
+                #expect(try await browser.text("#flash").contains("Disconnected"))
+                #expect(try await browser.text("#status") == "revoked")
+                let history = try await browser.text("#history")
+                for action in ["connection.revoked", "token.refreshed", "token.status_checked"] {
+                    #expect(history.contains(action), "\(action) in the history")
+                }
+                #expect(history.contains("admin:admin"))
+            }
+        }
+    }
+
     /// Runs the built `square-onboard demo` on free ports, waits until it answers, and stops it with SIGTERM.
     func withDemo(_ body: (_ base: String, _ emulatorPort: Int) async throws -> Void) async throws {
+        try await withDemo { base, emulatorPort, _ in try await body(base, emulatorPort) }
+    }
+
+    /// The same, also handing `body` what the demo printed so far (the admin's one-time password is there).
+    func withDemo(_ body: (_ base: String, _ emulatorPort: Int, _ console: () -> String) async throws -> Void) async throws {
         let executable = try BuiltExecutable.path()
         // Free ports are only free when asked: another test may take one first, so a demo that could not listen is
         // started again on new ports (and its console says why).
@@ -118,7 +184,7 @@ struct BrowserTests {
         defer { try? output.close() }
         let base = "http://127.0.0.1:\(port)"
         do {
-            try await body(base, emulatorPort)
+            try await body(base, emulatorPort) { (try? String(contentsOfFile: consoleLog, encoding: .utf8)) ?? "" }
         } catch {
             await stop(demo)
             throw error

@@ -90,6 +90,14 @@ struct WebDriver {
         throw WebDriverError.noNavigation(after: css, url: (try? await currentURL) ?? "?")
     }
 
+    /// Types `text` into the field matching `css`, after clearing it.
+    func type(_ text: String, into css: String) async throws {
+        try await onFreshElement(css) { id in
+            _ = try await command(.POST, "/element/\(id)/clear", body: "{}")
+            _ = try await command(.POST, "/element/\(id)/value", body: json(["text": text]))
+        }
+    }
+
     func text(_ css: String) async throws -> String {
         try await onFreshElement(css) { id in try await command(.GET, "/element/\(id)/text")["value"] as? String ?? "" }
     }
