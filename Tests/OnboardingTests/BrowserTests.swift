@@ -79,7 +79,7 @@ struct BrowserTests {
     }
 
     @Test func anAdminWithASecondFactorChecksRefreshesAndDisconnectsTheMerchant() async throws {
-        try await withDemo { base, _, console in
+        try await withDemoAndConsole { base, _, console in
             let password = String(try #require(console().firstMatch(of: /name admin, password (\S+)/)?.output.1))
             try await WebDriver.withSession(port: try await freeLoopbackPort()) { browser in
                 // A merchant connects first.
@@ -140,11 +140,11 @@ struct BrowserTests {
 
     /// Runs the built `square-onboard demo` on free ports, waits until it answers, and stops it with SIGTERM.
     func withDemo(_ body: (_ base: String, _ emulatorPort: Int) async throws -> Void) async throws {
-        try await withDemo { base, emulatorPort, _ in try await body(base, emulatorPort) }
+        try await withDemoAndConsole { base, emulatorPort, _ in try await body(base, emulatorPort) }
     }
 
     /// The same, also handing `body` what the demo printed so far (the admin's one-time password is there).
-    func withDemo(_ body: (_ base: String, _ emulatorPort: Int, _ console: () -> String) async throws -> Void) async throws {
+    func withDemoAndConsole(_ body: (_ base: String, _ emulatorPort: Int, _ console: () -> String) async throws -> Void) async throws {
         let executable = try BuiltExecutable.path()
         // Free ports are only free when asked: another test may take one first, so a demo that could not listen is
         // started again on new ports (and its console says why).
