@@ -16,27 +16,6 @@ struct AdminSignInPageModel: Sendable {
     var nameTyped: Bool = false
 }
 
-/// The admin home page: who is signed in, with which role, until when.
-struct AdminHomePageModel: Sendable {
-    var platformName: String
-    var adminName: String
-    var role: String
-    var canOperate: Bool
-    var canManageAdmins: Bool
-    var sessionEndsAt: String
-    var csrfToken: String
-
-    init(session: AdminSession, platformName: String) {
-        self.platformName = platformName
-        adminName = session.admin.name
-        role = session.admin.role.rawValue
-        canOperate = session.admin.role >= .operator
-        canManageAdmins = session.admin.role >= .owner
-        sessionEndsAt = ConnectionPageModel.format(session.session.expiresAt)
-        csrfToken = session.session.csrfToken
-    }
-}
-
 /// An admin error page, with a way back into the dashboard.
 struct AdminErrorPageModel: Sendable {
     var platformName: String
