@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOPosix
+import PartnerAPI
 import ServiceLifecycle
 import SquareOAuth
 
@@ -16,6 +17,8 @@ struct AppServices: Sendable {
     let retention: RetentionSweeper
     let admins: AdminAccounts
     let adminSessions: AdminSessions
+    let partners: PartnerDirectory
+    let partnerAPI: PartnerAPIService
     let clock: AppClock
     let logger: Logger
 
@@ -46,6 +49,16 @@ struct AppServices: Sendable {
         checker = TokenStatusChecker(store: store, square: square, vault: vault, settings: configuration.tokenLife, clock: clock, logger: logger)
         retention = RetentionSweeper(store: store, settings: configuration.retention, clock: clock, logger: logger)
         admins = AdminAccounts(store: store, clock: clock, logger: logger)
+        partners = PartnerDirectory(store: store, vault: vault, clock: clock, logger: logger)
+        partnerAPI = PartnerAPIService(
+            configuration: configuration,
+            store: store,
+            onboarding: onboarding,
+            refresher: refresher,
+            vault: vault,
+            clock: clock,
+            logger: logger
+        )
         adminSessions = AdminSessions(
             store: store,
             settings: configuration.admin,
@@ -101,6 +114,7 @@ func buildApplication(
         directory: resources.appendingPathComponent("Templates").path,
         platformName: configuration.platformName
     )
+    _ = try PartnerAPIDocument.load()
     let publicDirectory = resources.appendingPathComponent("Public").path
     guard FileManager.default.fileExists(atPath: publicDirectory) else { throw StartupError.missingPublic(directory: publicDirectory) }
 

@@ -3,7 +3,7 @@ import Hummingbird
 /// The whole access policy in one place: global middleware, then one route group per realm with its own context.
 ///
 /// A handler never checks a session or a CSRF token itself: the group it is added to has already done so.
-/// The partner API (`/api/v1`, `PartnerRequestContext`) becomes one more group here. `adminPages` lets tests add
+/// The partner API (`/api/v1`, `PartnerRequestContext`) is one more group. `adminPages` lets tests add
 /// admin pages of their own behind the same realm.
 func buildRouter(
     services: AppServices,
@@ -68,6 +68,9 @@ func buildRouter(
     admin.add(.viewer, account.endpoints)
     admin.add(.owner, account.ownerEndpoints)
     adminPages(admin)
+
+    // Partner API: the OpenAPI document is public; every operation needs a partner's API key and answers JSON.
+    PartnerAPIRealm.add(to: router, api: services.partnerAPI, store: services.store, clock: services.clock)
 
     // Square's webhooks: the HMAC signature over URL and raw body is the caller's identity.
     router.addRoutes(

@@ -7,10 +7,11 @@ extension AppDatabase {
         stateHash: String,
         session: MerchantSessionSeed,
         audit: AuditEventRecord
-    ) async throws(StorageError) -> ConnectionRecord {
+    ) async throws(StorageError) -> SavedConnection {
         try await write { db in
+            let existing = try Self.connection(db, environment: grant.environment, merchantId: grant.merchantId)
             var connection =
-                try Self.connection(db, environment: grant.environment, merchantId: grant.merchantId)
+                existing
                 ?? ConnectionRecord(
                     environment: grant.environment,
                     merchantId: grant.merchantId,
@@ -43,6 +44,21 @@ extension AppDatabase {
             connection.refreshFailureCount = 0
             connection.lastError = nil
             connection.updatedAt = grant.receivedAt
+            var heldByAnotherPartner = false
+            if let link = grant.partnerLink {
+                if connection.partnerId == nil || connection.partnerId == link.partnerId {
+                    connection.partnerId = link.partnerId
+                    connection.partnerReference = link.reference
+                } else {
+                    heldByAnotherPartner = true
+                }
+                try OnboardingLinkRecord.filter(key: link.linkId).filter(OnboardingLinkRecord.Columns.usedAt == nil)
+                    .updateAll(
+                        db,
+                        OnboardingLinkRecord.Columns.usedAt.set(to: grant.receivedAt),
+                        Column("merchantId").set(to: grant.merchantId)
+                    )
+            }
             try connection.save(db)
 
             if var authorization = try AuthorizationRecord.fetchOne(db, key: stateHash) {
@@ -59,7 +75,7 @@ extension AppDatabase {
             ).insert(db)
             var audit = audit
             try audit.insert(db)
-            return connection
+            return SavedConnection(connection: connection, reconnected: existing != nil, heldByAnotherPartner: heldByAnotherPartner)
         }
     }
 

@@ -1,0 +1,121 @@
+import Foundation
+import Logging
+import NIOPosix
+
+/// What `square-onboard partner …` does with the partners in the service's database; each returns lines to print.
+package enum PartnerOperations {
+    package static func isValidName(_ name: String) -> Bool { PartnerDirectory.isValidName(name) }
+
+    /// Adds a partner; the API key and signing secret are printed once, here, and never again.
+    package static func add(
+        configuration: AppConfiguration,
+        name: String,
+        displayName: String?,
+        returnURLs: [String],
+        popupOrigins: [String],
+        webhookURL: String?,
+        logger: Logger
+    ) async throws -> [String] {
+        let directory = try await directory(configuration, create: true, logger: logger)
+        let (partner, secrets) = try await directory.add(
+            name: name,
+            settings: .init(displayName: displayName, returnURLs: returnURLs, popupOrigins: popupOrigins, webhookURL: webhookURL),
+            actor: .cli
+        )
+        return [
+            "added partner '\(partner.name)' (\(partner.id))",
+            "API key (shown once; keep it in your secret store):   \(secrets.apiKey ?? "")",
+            "signing secret for webhooks and return URLs (shown once): \(secrets.signingSecret ?? "")",
+        ]
+    }
+
+    /// Changes the given settings; a list given replaces the whole list.
+    package static func update(
+        configuration: AppConfiguration,
+        name: String,
+        displayName: String?,
+        returnURLs: [String]?,
+        popupOrigins: [String]?,
+        webhookURL: String??,
+        logger: Logger
+    ) async throws -> [String] {
+        let partner = try await directory(configuration, create: false, logger: logger).update(
+            name: name,
+            displayName: displayName,
+            returnURLs: returnURLs,
+            popupOrigins: popupOrigins,
+            webhookURL: webhookURL,
+            actor: .cli
+        )
+        return ["changed partner '\(partner.name)'"] + describe(partner)
+    }
+
+    /// Every partner with its settings and keys (prefixes only).
+    package static func list(configuration: AppConfiguration, logger: Logger) async throws -> [String] {
+        let listed = try await directory(configuration, create: false, logger: logger).list()
+        guard !listed.isEmpty else { return ["no partners yet; add one with: square-onboard partner add NAME --return-url URL"] }
+        var lines: [String] = []
+        for (partner, keys) in listed {
+            lines.append("\(partner.name) (\(partner.id))")
+            lines += describe(partner)
+            for key in keys {
+                let state =
+                    key.revokedAt.map { "revoked \(format($0))" }
+                    ?? "live, last used \(key.lastUsedAt.map(format) ?? "never")"
+                lines.append("  key \(key.prefix)…  created \(format(key.createdAt)), \(state)")
+            }
+        }
+        return lines
+    }
+
+    package static func remove(configuration: AppConfiguration, name: String, logger: Logger) async throws -> [String] {
+        let removed = try await directory(configuration, create: false, logger: logger).remove(name: name, actor: .cli)
+        return ["removed partner '\(removed.name)' with its API keys and onboarding links; its connections stay"]
+    }
+
+    /// A new API key beside the live ones; the old ones keep working until `revoke-key`.
+    package static func rotateKey(configuration: AppConfiguration, name: String, logger: Logger) async throws -> [String] {
+        let (record, key) = try await directory(configuration, create: false, logger: logger).rotateKey(name: name, actor: .cli)
+        return [
+            "new API key for '\(name)' (shown once): \(key)",
+            "the older keys still work; end each with: square-onboard partner revoke-key \(name) PREFIX (this one is \(record.prefix))",
+        ]
+    }
+
+    package static func revokeKey(configuration: AppConfiguration, name: String, prefix: String, logger: Logger) async throws -> [String] {
+        try await directory(configuration, create: false, logger: logger).revokeKey(name: name, prefix: prefix, actor: .cli)
+        return ["revoked API key \(prefix)… of '\(name)'"]
+    }
+
+    package static func rotateSigningSecret(configuration: AppConfiguration, name: String, logger: Logger) async throws -> [String] {
+        let secret = try await directory(configuration, create: false, logger: logger).rotateSigningSecret(name: name, actor: .cli)
+        return [
+            "new signing secret for '\(name)' (shown once): \(secret)",
+            "webhooks and return URLs are signed with it from now on",
+        ]
+    }
+
+    private static func describe(_ partner: PartnerRecord) -> [String] {
+        [
+            "  shown as:      \(partner.displayName)",
+            "  return URLs:   \(partner.returnURLPrefixes.joined(separator: ", "))",
+            "  popup origins: \(partner.popupOriginList.isEmpty ? "none" : partner.popupOriginList.joined(separator: ", "))",
+            "  webhook URL:   \(partner.webhookUrl ?? "none")",
+        ]
+    }
+
+    private static func directory(_ configuration: AppConfiguration, create: Bool, logger: Logger) async throws -> PartnerDirectory {
+        let path = configuration.databasePath
+        guard create || FileManager.default.fileExists(atPath: path) else { throw KeyRotationError.noDatabase(path: path) }
+        let store = try await NIOThreadPool.singleton.runIfActive { try AppDatabase.open(path: path) }
+        return PartnerDirectory(store: store, vault: TokenVault(keyRing: configuration.keyRing), clock: .system, logger: logger)
+    }
+
+    private static func format(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm'Z'"
+        return formatter.string(from: date)
+    }
+}
