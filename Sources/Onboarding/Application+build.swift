@@ -122,6 +122,11 @@ func buildApplication(
     if configuration.tokenLife.enabled {
         background.append(TokenLifeService(refresher: services.refresher, checker: services.checker, retention: services.retention, logger: logger))
     }
+    if configuration.webhooksEnabled {
+        background.append(
+            WebhookDispatcher(store: services.store, vault: TokenVault(keyRing: configuration.keyRing), clock: services.clock, logger: logger)
+        )
+    }
     return Application(
         router: buildRouter(services: services, pages: pages, publicDirectory: publicDirectory),
         server: .http1(configuration: configuration.edge.http1Configuration(logger: logger)),

@@ -22,7 +22,8 @@ struct TestPartner: Sendable {
         name: String = "acme",
         displayName: String = "Acme Payroll",
         returnURLs: [String] = ["https://acme.example/onboarding/"],
-        popupOrigins: [String] = ["https://acme.example"]
+        popupOrigins: [String] = ["https://acme.example"],
+        webhookURL: String? = nil
     ) async throws -> TestPartner {
         let configuration = try h.configuration()
         let directory = PartnerDirectory(
@@ -33,7 +34,7 @@ struct TestPartner: Sendable {
         )
         let (partner, secrets) = try await directory.add(
             name: name,
-            settings: .init(displayName: displayName, returnURLs: returnURLs, popupOrigins: popupOrigins, webhookURL: nil),
+            settings: .init(displayName: displayName, returnURLs: returnURLs, popupOrigins: popupOrigins, webhookURL: webhookURL),
             actor: .cli
         )
         return TestPartner(record: partner, apiKey: try #require(secrets.apiKey), secret: try #require(secrets.signingSecret))

@@ -169,4 +169,65 @@ extension StoreContractTests {
         #expect(try await store.idempotentAnswer(partnerId: "ptn_acme", key: "old") == nil)
         #expect(try await store.idempotentAnswer(partnerId: "ptn_acme", key: "new") != nil)
     }
+
+    @Test(arguments: engines) func eachChangeToAPartnersConnectionQueuesItsWebhookInTheSameWrite(engine: StoreEngine) async throws {
+        let store = try engine.make()
+        let acme = try await Self.addPartner(store, "acme")
+        try await store.beginAuthorization(Self.authorization("s-link"), audit: Self.audit(.authorizationStarted))
+        var grant = Self.grant("ML-P")
+        grant.partnerLink = PartnerLinkUse(linkId: "lnk_x", partnerId: acme.id, reference: "ref-1")
+        let saved = try await store.saveConnection(
+            grant,
+            stateHash: "s-link",
+            session: MerchantSessionSeed(hash: "hash-p", csrfToken: "csrf-p", expiresAt: Self.now.addingTimeInterval(3600)),
+            audit: Self.audit(.connectionConnected, merchant: "ML-P")
+        )
+        #expect(!saved.reconnected && saved.connection.partnerId == acme.id && saved.connection.partnerReference == "ref-1")
+        let id = try #require(saved.connection.id)
+        let later = Self.now.addingTimeInterval(60)
+        let tokens = RefreshedTokens(
+            sealedAccessToken: "sb1.k.a2",
+            sealedRefreshToken: nil,
+            expiresAt: nil,
+            refreshTokenExpiresAt: nil,
+            shortLived: false
+        )
+        _ = try await store.saveRefreshedTokens(tokens, connectionId: id, now: later, audit: Self.audit(.tokenRefreshed, merchant: "ML-P"))
+        try await store.recordRefreshFailure(
+            connectionId: id,
+            reason: "square=transient",
+            retryAt: later.addingTimeInterval(60),
+            now: later.addingTimeInterval(1),
+            audit: Self.audit(.tokenRefreshFailed, merchant: "ML-P")
+        )
+        _ = try await store.saveRefreshedTokens(
+            tokens,
+            connectionId: id,
+            now: later.addingTimeInterval(120),
+            audit: Self.audit(.tokenRefreshed, merchant: "ML-P")
+        )
+        _ = try await store.markRevoked(
+            connectionId: id,
+            by: "partner:\(acme.id)",
+            now: later.addingTimeInterval(180),
+            audit: Self.audit(.connectionRevoked)
+        )
+        // A direct connection (no partner) queues nothing.
+        try await Self.connect(store, "ML-DIRECT")
+
+        let deliveries = try await store.webhookDeliveries(partnerId: acme.id, limit: 20).reversed()
+        #expect(
+            deliveries.map(\.type) == [
+                "connection.created", "connection.refreshed", "connection.refresh_failed", "connection.refreshed",
+                "connection.recovered", "connection.revoked",
+            ]
+        )
+        #expect(Set(deliveries.map(\.id)).count == 6 && deliveries.allSatisfy { $0.merchantId == "ML-P" })
+        let last = try #require(deliveries.last)
+        let revoked = try #require(try JSONSerialization.jsonObject(with: Data(last.payload.utf8)) as? [String: Any])
+        let data = try #require(revoked["data"] as? [String: Any])
+        #expect(data["revoked_by"] as? String == "partner:\(acme.id)" && data["reference"] as? String == "ref-1")
+        #expect(try await store.pendingWebhookCount() == 6)
+        #expect(try await store.webhookDeliveries(partnerId: nil, limit: 20).count == 6)
+    }
 }

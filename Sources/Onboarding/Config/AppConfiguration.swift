@@ -41,6 +41,8 @@ public struct AppConfiguration: Sendable {
     public var logFormat: LogFormat
     /// The bearer token `/metrics` requires; nil turns `/metrics` off.
     public var metricsBearerToken: Secret?
+    /// Whether `serve` and `demo` run the partner webhook dispatcher.
+    public var webhooksEnabled: Bool
     /// How long finished rows are kept before the retention sweep deletes them.
     public var retention: RetentionSettings
     /// Admin sessions and the sign-in throttle.
@@ -151,6 +153,7 @@ public struct AppConfiguration: Sendable {
         }
         logFormat = format
         metricsBearerToken = settings.string(.metricsBearerToken).flatMap { $0.isEmpty ? nil : Secret($0) }
+        webhooksEnabled = try settings.bool(.webhooksEnabled)
         admin = try AdminSettings(settings: settings)
         webhookSignatureKey = settings.string(.webhookSignatureKey).flatMap { $0.isEmpty ? nil : Secret($0) }
         webhookNotificationURL = settings.string(.webhookURL, else: baseURL.absoluteString + "/webhooks/square")

@@ -31,6 +31,29 @@ protocol PartnerStore: Sendable {
     func createOnboardingLink(_ link: OnboardingLinkRecord, audit: AuditEventRecord) async throws(StorageError)
     func onboardingLink(id: String) async throws(StorageError) -> OnboardingLinkRecord?
 
+    /// Webhook deliveries that are due (never tried, or their retry time has come), oldest first.
+    func dueWebhookDeliveries(now: Date, limit: Int) async throws(StorageError) -> [WebhookDeliveryRecord]
+    /// Takes one due delivery for an attempt until `until`; false when another worker has it or it is done.
+    func claimWebhookDelivery(id: String, until: Date, now: Date) async throws(StorageError) -> Bool
+    /// Records a delivery the partner accepted, and that its endpoint works again.
+    func recordWebhookDelivered(id: String, status: Int, now: Date) async throws(StorageError)
+    /// Records a failed attempt: to retry at `retryAt`, or (nil) given up, marking the partner's endpoint failing and
+    /// auditing that.
+    func recordWebhookAttemptFailed(
+        id: String,
+        status: Int?,
+        error: String,
+        retryAt: Date?,
+        now: Date,
+        audit: AuditEventRecord?
+    ) async throws(StorageError)
+    /// A partner's deliveries, newest first (all partners' when nil).
+    func webhookDeliveries(partnerId: String?, limit: Int) async throws(StorageError) -> [WebhookDeliveryRecord]
+    /// Queues a delivery again now (an operator's resend), with the audit event; false when it is unknown.
+    func resendWebhookDelivery(id: String, now: Date, audit: AuditEventRecord) async throws(StorageError) -> Bool
+    /// How many deliveries wait to be sent or retried.
+    func pendingWebhookCount() async throws(StorageError) -> Int
+
     /// The answer first given for a partner's idempotency key.
     func idempotentAnswer(partnerId: String, key: String) async throws(StorageError) -> IdempotencyKeyRecord?
     /// Keeps the first answer for a key; a second writer's answer is dropped and the first one returned.

@@ -20,6 +20,8 @@ struct PartnerRecord: Codable, Sendable, Equatable, FetchableRecord, Persistable
     var webhookSecretSealed: String
     var createdAt: Date
     var updatedAt: Date
+    /// Set when a webhook was given up on after its retry window; cleared by the next delivery that succeeds.
+    var webhookFailingSince: Date? = nil
 
     enum Columns {
         static let id = Column(CodingKeys.id)

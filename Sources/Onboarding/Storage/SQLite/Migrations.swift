@@ -330,6 +330,24 @@ enum Migrations {
                         PRIMARY KEY ("partnerId", "key")
                     );
                     CREATE INDEX "idempotencyKey_by_createdAt" ON "idempotencyKey"("createdAt");
+                    ALTER TABLE "partner" ADD COLUMN "webhookFailingSince" DATETIME;
+                    CREATE TABLE "webhookDelivery" (
+                        "id" TEXT PRIMARY KEY NOT NULL,
+                        "partnerId" TEXT NOT NULL REFERENCES "partner"("id") ON DELETE CASCADE,
+                        "type" TEXT NOT NULL,
+                        "merchantId" TEXT NOT NULL,
+                        "payload" TEXT NOT NULL,
+                        "createdAt" DATETIME NOT NULL,
+                        "attempts" INTEGER NOT NULL DEFAULT 0,
+                        "nextAttemptAt" DATETIME,
+                        "deliveredAt" DATETIME,
+                        "failedAt" DATETIME,
+                        "lastStatus" INTEGER,
+                        "lastError" TEXT
+                    );
+                    CREATE INDEX "webhookDelivery_pending" ON "webhookDelivery"("nextAttemptAt")
+                        WHERE "deliveredAt" IS NULL AND "failedAt" IS NULL;
+                    CREATE INDEX "webhookDelivery_by_partner" ON "webhookDelivery"("partnerId", "createdAt");
                     CREATE INDEX "connection_by_partner" ON "connection"("partnerId", "partnerReference", "merchantId");
 
                     CREATE TABLE "new_auditEvent" (
@@ -361,6 +379,7 @@ enum Migrations {
                     CREATE INDEX "auditEvent_by_actor" ON "auditEvent"("actor", "id");
                     """
             )
+            try db.execute(sql: WebhookOutboxTriggers.all)
         }
         return migrator
     }
