@@ -174,6 +174,15 @@ struct GracefulShutdownTests {
         }
     }
 
+    @Test func theDrainWindowIsZeroByDefaultAndAtMostFiveMinutes() async throws {
+        try await ServiceHarness.run { h in
+            let (byDefault, longest) = (try h.configuration(), try h.configuration(["http.drainSeconds": "300"]))
+            #expect(byDefault.edge.drainDelay == .zero && longest.edge.drainDelay == .seconds(300))
+            #expect(throws: ConfigurationError.self) { try h.configuration(["http.drainSeconds": "301"]) }
+            #expect(throws: ConfigurationError.self) { try h.configuration(["http.drainSeconds": "-1"]) }
+        }
+    }
+
     /// Polls `condition` every 20 ms for up to 10 s.
     static func until(_ what: String, _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
