@@ -65,8 +65,8 @@ protocol OnboardingStore: PartnerStore {
     func auditEvents(matching query: AuditQuery) async throws(StorageError) -> [AuditEventRecord]
     /// How many rows the main tables hold.
     func counts() async throws(StorageError) -> StoreCounts
-    /// Proves the store answers.
-    func ping() async throws(StorageError)
+    /// Proves the store takes writes: takes the write lock in a transaction that changes nothing (readiness).
+    func checkWritable() async throws(StorageError)
 
     // MARK: Token life
 
