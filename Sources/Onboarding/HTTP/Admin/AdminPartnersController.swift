@@ -43,7 +43,9 @@ struct AdminPartnersController {
             platformName: pages.platformName,
             csrfToken: context.admin.session.csrfToken,
             partners: rows,
-            deliveries: deliveries.map { AdminDeliveryRowModel($0, partnerName: names[$0.partnerId] ?? $0.partnerId, canResend: canResend, now: now) },
+            deliveries: deliveries.map {
+                AdminDeliveryRowModel($0, partnerName: names[$0.partnerId] ?? $0.partnerId, canResend: canResend, now: now)
+            },
             notice: request.uri.queryParameters.get("resent").map { "Delivery \($0) is queued to be sent again." }
         )
         return pages.page("admin/partners", model)
@@ -55,7 +57,9 @@ struct AdminPartnersController {
         guard id.hasPrefix("msg_"), id.utf8.count <= 64 else { return noSuchDelivery() }
         let (store, now) = (self.store, clock.now())
         let audit = AuditEventRecord(occurredAt: now, actor: .admin(context.admin.admin.name), action: .webhookResent, detail: "webhook=\(id)")
-        let found = try await AdminError.reading { () async throws(StorageError) in try await store.resendWebhookDelivery(id: id, now: now, audit: audit) }
+        let found = try await AdminError.reading { () async throws(StorageError) in
+            try await store.resendWebhookDelivery(id: id, now: now, audit: audit)
+        }
         guard found else { return noSuchDelivery() }
         return Response(status: .seeOther, headers: [.location: "/admin/partners?resent=" + AdminPaths.encode(id)])
     }
