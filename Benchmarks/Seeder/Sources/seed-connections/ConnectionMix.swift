@@ -45,10 +45,12 @@ struct ConnectionMix {
         random = SplitMix64(state: seed)
     }
 
-    /// `ML` and 10 letters and digits, distinct for every index below 36^10 (an odd multiplier not divisible by 3
-    /// permutes the residues), so ids look random yet never collide.
+    /// `ML` and 10 letters and digits, distinct for every index below 36^10 (a multiplier prime to 36 permutes the
+    /// residues; near 0.618 × 36^10 it spreads neighbours apart), so ids look random yet never collide.
     static func merchantId(index: Int) -> String {
-        var value = (UInt64(index) &* 2_654_435_761) % 3_656_158_440_062_976  // 36^10
+        let modulus: UInt64 = 3_656_158_440_062_976  // 36^10
+        let product = UInt64(2_259_506_315_958_919).multipliedFullWidth(by: UInt64(index))
+        var value = modulus.dividingFullWidth(product).remainder
         var characters = [Character](repeating: "0", count: 10)
         for position in (0..<10).reversed() {
             characters[position] = upper[Int(value % 36)]
