@@ -3,7 +3,7 @@ import GRDB
 
 extension AppDatabase {
     func connections(matching query: ConnectionQuery) async throws(StorageError) -> ConnectionPage {
-        return try await read { db in
+        try await read { db in
             let fewMatches = try query.search.map { try Self.searchMatchesFew($0, db) } ?? false
             let (sql, statementArguments, limit) = Self.connectionPageStatement(query, fewMatches: fewMatches)
             let rows = try Row.fetchAll(db, sql: sql, arguments: statementArguments)
