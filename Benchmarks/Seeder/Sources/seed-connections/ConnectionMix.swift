@@ -92,7 +92,8 @@ struct ConnectionMix {
     mutating func connection(index: Int) -> ImportedConnection {
         let status = status()
         let flow: OAuthFlow = Double.random(in: 0..<1, using: &random) < codeShare ? .code : .pkce
-        let connectedAt = now.addingTimeInterval(-days(1...400))
+        // A connection is older than its token; when every one must be due, older than the refresh age too.
+        let connectedAt = now.addingTimeInterval(-days(due ? 21...400 : 1...400))
         // When the access token was last issued: within the refresh age (6 days) unless due, or long ago when expired.
         var issuedAt: Date
         switch status {
