@@ -42,6 +42,9 @@ protocol OnboardingStore: PartnerStore {
         -> RevocationResult
     func connection(id: Int64) async throws(StorageError) -> ConnectionRecord?
     func connection(environment: String, merchantId: String) async throws(StorageError) -> ConnectionRecord?
+    /// Adds connections made outside the OAuth flow (seeding, a move from another system) with their audit events, all
+    /// in one transaction; a merchant already connected in the same environment fails the whole batch.
+    func importConnections(_ connections: [ConnectionRecord], audit: [AuditEventRecord]) async throws(StorageError)
     /// Every connection in id order (passes over one merchant, tests).
     func allConnections() async throws(StorageError) -> [ConnectionRecord]
     /// One page of connections for the dashboard, by keyset: its cost does not grow with how far the reader paged.
