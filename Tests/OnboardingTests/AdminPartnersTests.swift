@@ -15,9 +15,7 @@ struct AdminPartnersTests {
         let partner = try await TestPartner.add(h, webhookURL: "http://127.0.0.1:9/hooks")
         let store = try h.database()
         try await h.withService(["webhooks.enabled": "false"]) { browser in
-            let link = try await partner.createLink(browser)
-            let start = try await browser.pressConnect(link: try #require(link["url"] as? String))
-            _ = try await browser.get(try await h.consent(at: try #require(start.headers[.location])))
+            _ = try await partner.connect(h, browser)
         }
         let queued = try #require(try await store.webhookDeliveries(partnerId: partner.record.id, limit: 1).first)
         try await store.recordWebhookAttemptFailed(

@@ -215,9 +215,7 @@ struct PartnerAPITests {
         try await H.run { h in
             let partner = try await TestPartner.add(h)
             try await h.withService { browser in
-                let link = try await partner.createLink(browser)
-                let start = try await browser.pressConnect(link: try #require(link["url"] as? String))
-                _ = try await browser.get(try await h.consent(at: try #require(start.headers[.location]), merchantId: "MLSANDBOXCAFE"))
+                _ = try await partner.connect(h, browser, merchantId: "MLSANDBOXCAFE")
 
                 let first = try await partner.call(browser, .post, "/connections/MLSANDBOXCAFE/access-token", json: #"{"min_valid_for":60}"#)
                 #expect(first.status == .ok)
@@ -247,9 +245,7 @@ struct PartnerAPITests {
         try await H.run { h in
             let partner = try await TestPartner.add(h)
             try await h.withService { browser in
-                let link = try await partner.createLink(browser)
-                let start = try await browser.pressConnect(link: try #require(link["url"] as? String))
-                _ = try await browser.get(try await h.consent(at: try #require(start.headers[.location]), merchantId: "MLSANDBOXCAFE"))
+                _ = try await partner.connect(h, browser, merchantId: "MLSANDBOXCAFE")
                 let answers = try await withThrowingTaskGroup(of: TestResponse.self) { group in
                     for _ in 0..<5 { group.addTask { try await partner.call(browser, .delete, "/connections/MLSANDBOXCAFE") } }
                     return try await group.reduce(into: []) { $0.append($1) }

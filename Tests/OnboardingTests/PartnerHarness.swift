@@ -73,6 +73,22 @@ struct TestPartner: Sendable {
         return try answer.jsonObject()
     }
 
+    /// Makes a link, follows it through Square's consent as `merchantId` (Allow or Deny) and opens the callback;
+    /// returns the callback's answer.
+    func connect(
+        _ h: ServiceHarness,
+        _ browser: Browser,
+        merchantId: String = "MLSANDBOXCAFE",
+        reference: String = "acct-42",
+        mode: String = "redirect",
+        decision: String = "allow"
+    ) async throws -> TestResponse {
+        let link = try await createLink(browser, reference: reference, mode: mode)
+        let start = try await browser.pressConnect(link: try #require(link["url"] as? String))
+        let callback = try await h.consent(at: try #require(start.headers[.location]), decision: decision, merchantId: merchantId)
+        return try await browser.get(callback)
+    }
+
     /// The path of a link's `url`.
     static func path(of link: [String: Any]) throws -> String {
         let url = try #require(link["url"] as? String)

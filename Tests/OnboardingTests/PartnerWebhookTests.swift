@@ -36,9 +36,7 @@ struct PartnerWebhookTests {
             try await H.run { h in
                 let partner = try await TestPartner.add(h, webhookURL: url)
                 try await h.withService { browser in
-                    let link = try await partner.createLink(browser, reference: "acct-7")
-                    let start = try await browser.pressConnect(link: try #require(link["url"] as? String))
-                    _ = try await browser.get(try await h.consent(at: try #require(start.headers[.location])))
+                    _ = try await partner.connect(h, browser, reference: "acct-7")
                     let created = try await Self.waitFor(receiver, count: 1)
                     #expect(created.count == 1)
                     let first = try #require(created.first)
@@ -67,9 +65,7 @@ struct PartnerWebhookTests {
                 let partner = try await TestPartner.add(h, webhookURL: url)
                 let store = try h.database()
                 try await h.withService(["webhooks.enabled": "false"]) { browser in
-                    let link = try await partner.createLink(browser)
-                    let start = try await browser.pressConnect(link: try #require(link["url"] as? String))
-                    let answer = try await browser.get(try await h.consent(at: try #require(start.headers[.location])))
+                    let answer = try await partner.connect(h, browser)
                     #expect(answer.status == .seeOther, "the merchant's callback does not wait for the webhook")
                 }
                 let dispatcher = WebhookDispatcher(
@@ -101,9 +97,7 @@ struct PartnerWebhookTests {
             let partner = try await TestPartner.add(h, webhookURL: "http://127.0.0.1:9/hooks")
             let store = try h.database()
             try await h.withService(["webhooks.enabled": "false"]) { browser in
-                let link = try await partner.createLink(browser)
-                let start = try await browser.pressConnect(link: try #require(link["url"] as? String))
-                _ = try await browser.get(try await h.consent(at: try #require(start.headers[.location])))
+                _ = try await partner.connect(h, browser)
             }
             var dispatcher = WebhookDispatcher(
                 store: store,

@@ -60,9 +60,9 @@ package enum PartnerOperations {
             lines += describe(partner)
             for key in keys {
                 let state =
-                    key.revokedAt.map { "revoked \(format($0))" }
-                    ?? "live, last used \(key.lastUsedAt.map(format) ?? "never")"
-                lines.append("  key \(key.prefix)…  created \(format(key.createdAt)), \(state)")
+                    key.revokedAt.map { "revoked \(AdminOperations.format($0))" }
+                    ?? "live, last used \(key.lastUsedAt.map(AdminOperations.format) ?? "never")"
+                lines.append("  key \(key.prefix)…  created \(AdminOperations.format(key.createdAt)), \(state)")
             }
         }
         return lines
@@ -109,13 +109,5 @@ package enum PartnerOperations {
         guard create || FileManager.default.fileExists(atPath: path) else { throw KeyRotationError.noDatabase(path: path) }
         let store = try await NIOThreadPool.singleton.runIfActive { try AppDatabase.open(path: path) }
         return PartnerDirectory(store: store, vault: TokenVault(keyRing: configuration.keyRing), clock: .system, logger: logger)
-    }
-
-    private static func format(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm'Z'"
-        return formatter.string(from: date)
     }
 }

@@ -73,7 +73,8 @@ extension AppDatabase {
 
     func webhookDeliveries(partnerId: String?, limit: Int) async throws(StorageError) -> [WebhookDeliveryRecord] {
         try await read { db in
-            var request = WebhookDeliveryRecord.order(WebhookDeliveryRecord.Columns.createdAt.desc, WebhookDeliveryRecord.Columns.id)
+            // Events of one write share a time; the rowid keeps them in the order they were queued.
+            var request = WebhookDeliveryRecord.order(WebhookDeliveryRecord.Columns.createdAt.desc, Column.rowID.desc)
             if let partnerId { request = request.filter(WebhookDeliveryRecord.Columns.partnerId == partnerId) }
             return try request.limit(limit).fetchAll(db)
         }
