@@ -12,13 +12,15 @@ import Testing
 
 @testable import Onboarding
 
-/// A partner's own app (a small Hummingbird server) embeds the flow in redirect mode: headless Chromium follows its
-/// link through the demo and the emulator and lands back on the partner's page with a good signature; the partner
-/// then hears `connection.created`, fetches a token Square accepts, disconnects and hears `connection.revoked`.
+/// A partner's own app (a small Hummingbird server) embeds the flow: headless Chromium follows its link through the
+/// demo and the emulator and lands back on the partner's page with a good signature; the partner hears
+/// `connection.created` and fetches a token Square accepts; the same merchant again in popup mode reports to the
+/// opener page; then the partner disconnects and hears `connection.revoked`.
 extension BrowserTests {
     /// What the test partner app received.
     final class PartnerApp: Sendable {
         let returns = Mutex<[String]>([])
+        let popupResults = Mutex<[String]>([])
         let hooks = Mutex<[(headers: HTTPFields, body: String)]>([])
         let key = Mutex<String>("")
 
@@ -29,6 +31,32 @@ extension BrowserTests {
                 let json = #"{"reference":"acct-42","return_url":"http://127.0.0.1:\#(port())/return"}"#
                 let link = try await self.api(base, .POST, "/onboarding-links", json: json)
                 return Response(status: .seeOther, headers: [.location: link["url"] as? String ?? "/no-link"])
+            }
+            // Popup mode: the page includes square-onboard.js and opens the link (made when the page is rendered).
+            router.get("/popup") { _, _ -> Response in
+                let json = #"{"reference":"acct-43","return_url":"http://127.0.0.1:\#(port())/return","mode":"popup"}"#
+                let link = try await self.api(base, .POST, "/onboarding-links", json: json)
+                let url = link["url"] as? String ?? ""
+                let page = """
+                    <!doctype html><title>Acme settings</title>
+                    <script src="\(base)/assets/square-onboard.js"></script>
+                    <button id="connect-square">Connect Square</button><p id="result"></p>
+                    <script>
+                    document.getElementById("connect-square").addEventListener("click", function () {
+                      SquareOnboard.open("\(url)", function (result) {
+                        fetch("/result", { method: "POST", body: JSON.stringify(result) }).then(function () {
+                          document.getElementById("result").textContent = result.status + " " + result.merchant_id;
+                        });
+                      });
+                    });
+                    </script>
+                    """
+                return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page)))
+            }
+            router.post("/result") { request, _ -> Response in
+                let body = try await request.body.collect(upTo: 1 << 16)
+                self.popupResults.withLock { $0.append(String(buffer: body)) }
+                return Response(status: .noContent)
             }
             router.get("/return") { request, _ -> Response in
                 self.returns.withLock { $0.append(request.uri.description) }
@@ -97,7 +125,7 @@ extension BrowserTests {
                 let added = try BuiltExecutable.run(
                     [
                         "partner", "add", "acme", "--display-name", "Acme Payroll", "--return-url", "http://127.0.0.1:\(port)/",
-                        "--webhook-url", "http://127.0.0.1:\(port)/hooks",
+                        "--webhook-url", "http://127.0.0.1:\(port)/hooks", "--popup-origin", "http://127.0.0.1:\(port)",
                     ],
                     environment: [
                         "PATH": "/usr/bin:/bin", "DATA_DIRECTORY": data, "SQUARE_CLIENT_ID": "sandbox-sq0idb-demo",
@@ -135,6 +163,35 @@ extension BrowserTests {
                 status.method = .POST
                 status.headers.add(name: "Authorization", value: "Bearer \(accessToken)")
                 #expect(try await HTTPClient.shared.execute(status, timeout: .seconds(10)).status == .ok, "Square accepts the token")
+
+                // The same merchant again, in popup mode: the result reaches the opener page and the popup closes.
+                try await WebDriver.withSession(port: try await freeLoopbackPort()) { browser in
+                    try await browser.open("http://127.0.0.1:\(port)/popup")
+                    let opener = try await browser.windowHandle
+                    try await browser.press("#connect-square")
+                    let handles = try await browser.waitForWindows(2)
+                    let popup = try #require(handles.first { $0 != opener })
+                    try await browser.switchToWindow(popup)
+                    let opened = ContinuousClock.now + .seconds(15)
+                    while try await !browser.currentURL.hasPrefix(base), ContinuousClock.now < opened {
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                    #expect(try await browser.currentURL.hasPrefix(base + "/connect/lnk_"), "the popup opened the link")
+                    #expect(try await browser.text("#partner-name") == "Acme Payroll")
+                    try await browser.click("#connect")
+                    try await browser.click("#allow")
+                    _ = try await browser.waitForWindows(1, timeout: .seconds(15))
+                    try await browser.switchToWindow(opener)
+                    let deadline = ContinuousClock.now + .seconds(10)
+                    while try await browser.text("#result").isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+                    #expect(try await browser.text("#result") == "connected MLSANDBOXCAFE")
+                }
+                let posted = try #require(app.popupResults.withLock { $0.first })
+                let result = try #require(try JSONSerialization.jsonObject(with: Data(posted.utf8)) as? [String: String])
+                let popupMessage = ["link_id", "status", "result", "merchant_id", "reference", "error", "timestamp"].map { result[$0] ?? "" }
+                #expect(result["signature"] == PartnerReturn.sign(popupMessage, secret: secret), "the popup's result is signed too")
+                #expect(result["result"] == "reconnected" && result["reference"] == "acct-43", "the same connection, under the new link's reference")
+                #expect(app.returns.withLock { $0.count } == 1, "the popup did not fall back to the redirect")
 
                 let deleted = try await app.api(base, .DELETE, "/connections/MLSANDBOXCAFE")
                 #expect(deleted["status"] as? String == "revoked")
