@@ -27,7 +27,7 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.referrerPolicy] = "no-referrer"
         // The flow's own pages keep their opener: in popup mode a partner's page opened them and waits for the result.
-        response.headers[.init("Cross-Origin-Opener-Policy")!] = Self.isFlowPage(path) ? "unsafe-none" : "same-origin"
+        response.headers[.crossOriginOpenerPolicy] = Self.isFlowPage(path) ? "unsafe-none" : "same-origin"
         if !(Self.isStaticAsset(path) && (200..<400).contains(response.status.code)) {
             response.headers[.cacheControl] = "no-store"
         }
@@ -47,4 +47,5 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
 extension HTTPField.Name {
     static let referrerPolicy = Self("Referrer-Policy")!
     static let xContentTypeOptions = Self("X-Content-Type-Options")!
+    static let crossOriginOpenerPolicy = Self("Cross-Origin-Opener-Policy")!
 }
