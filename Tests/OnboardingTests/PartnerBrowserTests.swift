@@ -15,7 +15,8 @@ import Testing
 /// A partner's own app (a small Hummingbird server) embeds the flow: headless Chromium follows its link through the
 /// demo and the emulator and lands back on the partner's page with a good signature; the partner hears
 /// `connection.created` and fetches a token Square accepts; the same merchant again in popup mode reports to the
-/// opener page; then the partner disconnects and hears `connection.revoked`.
+/// opener page, and not to a page on an origin the partner did not allow; then the partner disconnects and hears
+/// `connection.revoked`.
 extension BrowserTests {
     /// What the test partner app received.
     final class PartnerApp: Sendable {
@@ -192,6 +193,29 @@ extension BrowserTests {
                 #expect(result["signature"] == PartnerReturn.sign(popupMessage, secret: secret), "the popup's result is signed too")
                 #expect(result["result"] == "reconnected" && result["reference"] == "acct-43", "the same connection, under the new link's reference")
                 #expect(app.returns.withLock { $0.count } == 1, "the popup did not fall back to the redirect")
+
+                // The same page served from an origin the partner did not allow: the popup's result reaches nobody.
+                let strangerApp = Application(
+                    router: app.router(base: base) { partnerPort.withLock { $0 } },
+                    configuration: .init(address: .hostname("127.0.0.1", port: 0))
+                )
+                try await strangerApp.test(.live) { stranger in
+                    let strangerPort = try #require(stranger.port)
+                    try await WebDriver.withSession(port: try await freeLoopbackPort()) { browser in
+                        try await browser.open("http://127.0.0.1:\(strangerPort)/popup")
+                        let opener = try await browser.windowHandle
+                        try await browser.press("#connect-square")
+                        let popup = try #require(try await browser.waitForWindows(2).first { $0 != opener })
+                        try await browser.switchToWindow(popup)
+                        try await browser.click("#connect")
+                        try await browser.click("#allow")
+                        _ = try await browser.waitForWindows(1, timeout: .seconds(15))
+                        try await browser.switchToWindow(opener)
+                        try await Task.sleep(for: .seconds(1))
+                        #expect(try await browser.text("#result").isEmpty, "no message reached an opener on another origin")
+                    }
+                }
+                #expect(app.popupResults.withLock { $0.count } == 1)
 
                 let deleted = try await app.api(base, .DELETE, "/connections/MLSANDBOXCAFE")
                 #expect(deleted["status"] as? String == "revoked")
