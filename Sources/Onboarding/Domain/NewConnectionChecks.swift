@@ -14,7 +14,7 @@ final class NewConnectionChecks: Service, Sendable {
     private let queue: AsyncStream<Int64>
     private let continuation: AsyncStream<Int64>.Continuation
 
-    init(checker: TokenStatusChecker, queueLimit: Int = 4096, concurrency: Int = 8, logger: Logger) {
+    init(checker: TokenStatusChecker, queueLimit: Int = 4096, concurrency: Int = 32, logger: Logger) {
         precondition(queueLimit > 0 && concurrency > 0, "the queue and the concurrency must be positive")
         self.checker = checker
         self.concurrency = concurrency
