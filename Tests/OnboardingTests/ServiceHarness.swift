@@ -133,7 +133,8 @@ struct ServiceHarness: Sendable {
     func waitForStatusCheck(_ merchantId: String) async throws {
         let database = try database()
         for _ in 0..<500 {
-            if try await database.connection(environment: Self.environment, merchantId: merchantId)?.lastCheckedAt != nil { return }
+            let unconfirmed = try await database.allConnections().filter { $0.merchantId == merchantId && $0.scopesUnconfirmed }
+            if unconfirmed.isEmpty { return }
             try await Task.sleep(for: .milliseconds(20))
         }
         Issue.record("the status check of \(merchantId)'s new connection never landed")
