@@ -1,23 +1,35 @@
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Asks Square for a new connection's token status (its granted scopes) after the merchant has had their answer.
 ///
 /// The callback queues the connection and returns; this service runs at most `concurrency` checks at a time from a
-/// queue of at most `queueLimit`. On a graceful shutdown it takes nothing new and finishes what is queued (each check
-/// is bounded by the Square timeout). A connection that does not get its check here — the queue was full, the process
-/// was killed — stays never checked, and the status sweep (`TokenStatusChecker.sweep`) checks it.
+/// queue of at most `queueLimit`. On a graceful shutdown it takes nothing new, starts what is queued for up to
+/// `drainLimit`, and lets the checks it started finish (each is bounded by the Square timeout). A connection that does
+/// not get its check here — the queue was full, the drain ran out, the process was killed — stays never checked, and
+/// the status sweep (`TokenStatusChecker.sweep`) checks it.
 final class NewConnectionChecks: Service, Sendable {
     let checker: TokenStatusChecker
     let concurrency: Int
+    let drainLimit: Duration
     let logger: Logger
+    /// When a graceful shutdown began; queued checks are started only for `drainLimit` after it.
+    private let shutdownStarted = Mutex<ContinuousClock.Instant?>(nil)
     private let queue: AsyncStream<Int64>
     private let continuation: AsyncStream<Int64>.Continuation
 
-    init(checker: TokenStatusChecker, queueLimit: Int = 4096, concurrency: Int = 32, logger: Logger) {
+    init(
+        checker: TokenStatusChecker,
+        queueLimit: Int = 4096,
+        concurrency: Int = 32,
+        drainLimit: Duration = .seconds(5),
+        logger: Logger
+    ) {
         precondition(queueLimit > 0 && concurrency > 0, "the queue and the concurrency must be positive")
         self.checker = checker
         self.concurrency = concurrency
+        self.drainLimit = drainLimit
         self.logger = logger
         (queue, continuation) = AsyncStream.makeStream(of: Int64.self, bufferingPolicy: .bufferingOldest(queueLimit))
     }
@@ -35,12 +47,16 @@ final class NewConnectionChecks: Service, Sendable {
         }
     }
 
-    /// Runs queued checks until shutdown; a graceful shutdown closes the queue and finishes the checks in it.
+    /// Runs queued checks until shutdown; a graceful shutdown closes the queue and drains it for up to `drainLimit`.
     func run() async {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 var running = 0
                 for await connectionId in queue {
+                    if let started = shutdownStarted.withLock({ $0 }), ContinuousClock.now - started > drainLimit {
+                        logger.notice("Shutting down: the status sweep will check the connections still queued")
+                        break
+                    }
                     if running == concurrency {
                         await group.next()
                         running -= 1
@@ -49,8 +65,9 @@ final class NewConnectionChecks: Service, Sendable {
                     running += 1
                 }
             }
-        } onGracefulShutdown: { [continuation] in
-            continuation.finish()
+        } onGracefulShutdown: {
+            self.shutdownStarted.withLock { $0 = .now }
+            self.continuation.finish()
         }
     }
 }
