@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "square-onboard", targets: ["square-onboard"]),
         .library(name: "SquareOAuth", targets: ["SquareOAuth"]),
         .library(name: "SquareEmulator", targets: ["SquareEmulator"]),
+        // For Benchmarks/Seeder, which writes through the service's own storage code.
+        .library(name: "Onboarding", targets: ["Onboarding"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

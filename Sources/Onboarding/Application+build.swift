@@ -22,6 +22,7 @@ struct AppServices: Sendable {
 
     /// Builds the Square client and the domain services on an opened, migrated store.
     init(configuration: AppConfiguration, store: any OnboardingStore, clock: AppClock = .system, logger: Logger) {
+        let logger = RequestScopedLogHandler.scoped(logger)
         self.configuration = configuration
         self.store = store
         self.clock = clock
@@ -107,17 +108,22 @@ func buildApplication(
     let publicDirectory = resources.appendingPathComponent("Public").path
     guard FileManager.default.fileExists(atPath: publicDirectory) else { throw StartupError.missingPublic(directory: publicDirectory) }
 
+    // One drain state: a shutdown makes /readyz say "draining" and stops new refreshes at once (see OnboardingApplication).
+    let drain = DrainState()
     // New connections' status checks run whether or not the token-life passes do.
     var background: [any Service] = [services.newConnectionChecks]
     if configuration.tokenLife.enabled {
-        background.append(TokenLifeService(refresher: services.refresher, checker: services.checker, retention: services.retention, logger: logger))
+        background.append(
+            TokenLifeService(refresher: services.refresher, checker: services.checker, retention: services.retention, logger: logger, drain: drain)
+        )
     }
-    return Application(
-        router: buildRouter(services: services, pages: pages, publicDirectory: publicDirectory),
+    let application = Application(
+        router: buildRouter(services: services, pages: pages, publicDirectory: publicDirectory, drain: drain),
         server: .http1(configuration: configuration.edge.http1Configuration(logger: logger)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
         services: background,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
+    return OnboardingApplication(base: application, drain: drain, drainDelay: configuration.edge.drainDelay)
 }

@@ -8,6 +8,8 @@ import SquareOAuth
 struct EmulatorRoutes {
     let emulator: SquareEmulator
     static let maxBodyBytes = 64 * 1024
+    /// A merchant import carries a few hundred bytes per merchant; a few thousand merchants fit.
+    static let maxImportBodyBytes = 16 * 1024 * 1024
 
     func add(to router: Router<BasicRequestContext>) {
         router.add(middleware: SquareErrorMiddleware())
@@ -22,6 +24,7 @@ struct EmulatorRoutes {
         router.post("/_emulator/clock", use: moveClock)
         router.post("/_emulator/faults", use: addFault)
         router.delete("/_emulator/faults", use: clearFaults)
+        router.post("/_emulator/merchants", use: importMerchants)
         router.post("/_emulator/merchants/{merchant_id}/revoke", use: revokeAsMerchant)
         router.put("/_emulator/webhooks", use: setWebhook)
         router.delete("/_emulator/webhooks", use: removeWebhook)
@@ -143,6 +146,20 @@ struct EmulatorRoutes {
         return Self.json(status: .ok, emulator.snapshot())
     }
 
+    /// POST /_emulator/merchants `{"merchants": [ImportedAuthorization…]}` — authorizations made elsewhere (a seeding
+    /// tool), whose tokens RefreshToken, RetrieveTokenStatus and RevokeToken then accept; all or none.
+    @Sendable func importMerchants(request: Request, context: BasicRequestContext) async throws -> Response {
+        switch try await Self.decodeJSON(ImportRequest.self, from: request, upTo: Self.maxImportBodyBytes) {
+        case .success(let body):
+            if let problem = emulator.withStore({ store, now in store.importAuthorizations(body.merchants, now: now) }) {
+                return Self.response(problem)
+            }
+            return Self.json(status: .created, ImportResponse(imported: body.merchants.count))
+        case .failure(let failure):
+            return Self.response(failure.answer)
+        }
+    }
+
     /// POST /_emulator/merchants/{merchant_id}/revoke — the seller revokes the app from their Square dashboard.
     @Sendable func revokeAsMerchant(request: Request, context: BasicRequestContext) async throws -> Response {
         let merchantId = context.parameters.get("merchant_id") ?? ""
@@ -201,8 +218,12 @@ struct EmulatorRoutes {
 
     // MARK: Encoding
 
-    static func decodeJSON<T: Decodable>(_ type: T.Type, from request: Request) async throws -> Result<T, AnswerFailure> {
-        let buffer = try await request.body.collect(upTo: maxBodyBytes)
+    static func decodeJSON<T: Decodable>(
+        _ type: T.Type,
+        from request: Request,
+        upTo limit: Int = maxBodyBytes
+    ) async throws -> Result<T, AnswerFailure> {
+        let buffer = try await request.body.collect(upTo: limit)
         if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
             return .failure(
                 AnswerFailure(

@@ -185,13 +185,16 @@ struct MerchantFlowTests {
         }
     }
 
-    @Test func healthReportsTheDatabase() async throws {
+    @Test func livenessAndReadinessAnswerJSON() async throws {
         try await H.run { h in
             try await h.withService { browser in
                 let health = try await browser.get("/healthz")
                 #expect(health.status == .ok)
-                #expect(health.html == #"{"database":"ok","status":"ok"}"#)
+                #expect(health.html == #"{"status":"ok"}"#)
                 #expect(health.headers[.contentType] == "application/json")
+                let ready = try await browser.get("/readyz")
+                #expect(ready.status == .ok && ready.headers[.contentType] == "application/json")
+                #expect(ready.html == #"{"status":"ok","checks":{"database":"ok","templates":"ok","encryptionKeys":"ok","shutdown":"no"}}"#)
             }
         }
     }

@@ -57,6 +57,35 @@ struct MetricsTests {
         }
     }
 
+    @Test func failedSquareCallsErrorAnswersAndStatusChecksAreCountedWithTheirOutcome() async throws {
+        try await H.run { h in
+            try await h.connectMerchants(["MLSANDBOXCAFE"])
+            h.advanceTime(days: 2)
+            let checked = try await h.services().checker.sweep()
+            #expect(checked.count == 1, "the connection is due for its daily status check")
+            try await h.withService(["metrics.bearerToken": Self.token]) { browser in
+                // The registry is the process's, shared with suites running beside this one: compare before and after.
+                let failedCall = #"square_requests_seconds_count{operation="obtainToken",outcome="transient"}"#
+                let badGateway = #"hb_requests{http_route="/oauth/callback",http_request_method="GET",http_response_status_code="502"}"#
+                let before = try await Self.scrape(browser, token: Self.token).html
+                h.emulator.inject(.status(500, path: "/oauth2/token"))
+                let failed = try await h.connect(browser, merchantId: "MLSANDBOXBIKE")
+                #expect(failed.status == .badGateway)
+
+                let text = try await Self.scrape(browser, token: Self.token).html
+                #expect(Self.value(text, failedCall) >= max(Self.value(before, failedCall), 0) + 1, "Square's 500 is a transient failure")
+                #expect(Self.value(text, badGateway) >= max(Self.value(before, badGateway), 0) + 1, "the answer's status is counted")
+                let bucket = #"square_requests_seconds_bucket{operation="obtainToken",outcome="transient",le="+Inf"}"#
+                #expect(Self.value(text, bucket) >= 1, "Square latency is a histogram")
+                #expect(text.contains(#"http_server_request_duration_bucket{http_route="/oauth/callback",http_request_method="GET""#))
+                #expect(Self.value(text, #"square_onboard_status_checks_total{outcome="valid"}"#) >= 1)
+                #expect(Self.value(text, #"square_requests_seconds_count{operation="retrieveTokenStatus",outcome="success"}"#) >= 1)
+                #expect(text.contains(#"square_onboard_connections{status="active"} 1"#), "the failed connect added no connection")
+                #expect(text.contains(#"http_server_active_requests{http_request_method="GET"}"#), "requests in progress")
+            }
+        }
+    }
+
     /// The value of the first sample line that starts with `series`, or -1.
     static func value(_ text: String, _ series: String) -> Double {
         for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {

@@ -33,6 +33,33 @@ struct RequestIdTests {
         }
     }
 
+    @Test func theSquareClientsLinesAndFailuresCarryTheRequestsIdAndOnlyThat() async throws {
+        try await H.run { h in
+            try await h.connectMerchants(["MLSANDBOXCAFE"])
+            try await h.withService(["log.level": "debug"]) { browser in
+                let callback = try await h.startAndConsent(browser, merchantId: "MLSANDBOXBIKE")
+                h.emulator.inject(.status(500, path: "/oauth2/token"))
+                let cookie = browser.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
+                let answer = try await browser.client.execute(
+                    uri: callback,
+                    method: .get,
+                    headers: [.cookie: cookie, .requestId: "support-ticket-42"]
+                )
+                #expect(answer.status == .badGateway && answer.headers[.requestId] == "support-ticket-42")
+            }
+            let ours = h.logs.all.filter { $0.contains("hb.request.id=support-ticket-42") }
+            #expect(ours.contains { $0.contains("Square call failed") && $0.contains("operation=obtainToken") }, "the client's line: \(ours)")
+            #expect(ours.contains { $0.contains("GET /oauth/callback 502") })
+
+            h.advanceTime(days: 8)
+            let mark = h.logs.all.count
+            let report = try await h.services().refresher.runPass()
+            #expect(report.refreshed == 1)
+            let background = h.logs.all.dropFirst(mark).filter { $0.contains("Square call succeeded") }
+            #expect(!background.isEmpty && background.allSatisfy { !$0.contains("hb.request.id") }, "no request, no id: \(background)")
+        }
+    }
+
     @Test func jsonLinesCarryTheEventAndItsMetadata() throws {
         let event = LogEvent(
             level: .warning,

@@ -296,6 +296,6 @@ struct StoreContractTests {
         #expect(all.map(\.actor) == [.cli, .admin("alice"), .partner("acme")])
         #expect(all.compactMap(\.id) == all.compactMap(\.id).sorted() && all.count == 3)
         #expect(try await store.auditEvents(merchantId: "MLB").map(\.actor) == [.partner("acme")])
-        try await store.ping()
+        try await store.checkWritable()
     }
 }

@@ -10,6 +10,8 @@ public struct EdgeSettings: Sendable {
     public var bodyTimeout: Duration
     /// The most bytes a request line and its headers may take; a larger head is answered 400 and closed.
     public var maxHeaderBytes: Int
+    /// After a graceful shutdown begins, how long to keep accepting requests while `/readyz` answers "draining".
+    public var drainDelay: Duration
     /// The header a trusted reverse proxy puts the client's address in; nil means the peer's address is the client.
     public var clientAddressHeader: HTTPField.Name?
     /// `POST /oauth/start` per client per minute (the burst size too); 0 means no limit.
@@ -21,6 +23,7 @@ public struct EdgeSettings: Sendable {
         idleTimeout = .seconds(try settings.int(.httpIdleTimeoutSeconds, in: 1...3600))
         bodyTimeout = .seconds(try settings.int(.httpBodyTimeoutSeconds, in: 1...3600))
         maxHeaderBytes = try settings.int(.httpMaxHeaderBytes, in: 4096...1_048_576)
+        drainDelay = .seconds(try settings.int(.httpDrainSeconds, in: 0...300))
         let header = settings.string(.httpClientAddressHeader)?.trimmingCharacters(in: .whitespaces) ?? ""
         if header.isEmpty {
             clientAddressHeader = nil

@@ -188,6 +188,11 @@ extension Setting {
         default: "16384",
         "the most bytes a request line and its headers may take (4096-1048576)"
     )
+    static let httpDrainSeconds = Setting(
+        "http.drainSeconds",
+        default: "0",
+        "after SIGTERM, keep serving this long while /readyz answers draining, then stop accepting connections (0-300)"
+    )
     static let httpClientAddressHeader = Setting(
         "http.clientAddressHeader",
         shown: "none",
@@ -241,7 +246,7 @@ extension Setting {
         refreshMarginHours, refreshTokenMarginDays, refreshConcurrency, refreshPacingMilliseconds, refreshLeaseSeconds,
         refreshBackoffSeconds, refreshMaxBackoffSeconds, statusIntervalHours, authorizationLifetimeMinutes,
         retentionAuthorizationDays, retentionSessionDays, retentionSquareEventDays, retentionAuditDays, retentionBatchSize,
-        httpIdleTimeoutSeconds, httpBodyTimeoutSeconds, httpMaxHeaderBytes, httpClientAddressHeader, rateLimitStartPerMinute,
+        httpIdleTimeoutSeconds, httpBodyTimeoutSeconds, httpMaxHeaderBytes, httpDrainSeconds, httpClientAddressHeader, rateLimitStartPerMinute,
         rateLimitCallbackPerMinute, metricsBearerToken, logFormat,
         adminSessionIdleMinutes, adminSessionLifetimeHours, adminSignInMaxFailures, adminSignInWindowMinutes,
     ]

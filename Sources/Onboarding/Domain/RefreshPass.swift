@@ -79,10 +79,6 @@ extension TokenRefresher {
             var stoppedEarly = false
             var running = 0
             for connection in connections {
-                if shouldStop() {
-                    stoppedEarly = true
-                    break
-                }
                 if running == settings.concurrency, let finished = await group.next() {
                     running -= 1
                     results.append(finished)
@@ -90,6 +86,11 @@ extension TokenRefresher {
                 }
                 if running > 0, settings.pacing > .zero {
                     try? await Task.sleep(for: settings.pacing * Double.random(in: 0...1))
+                }
+                // Asked after waiting for a free slot and the pause, right before starting: a shutdown may have begun.
+                if shouldStop() {
+                    stoppedEarly = true
+                    break
                 }
                 running += 1
                 group.addTask {

@@ -24,6 +24,9 @@ struct PageRenderer: Sendable {
         return PageRenderer(library: library, platformName: platformName)
     }
 
+    /// Whether every required template is in the library (readiness).
+    var hasEveryTemplate: Bool { Self.required.allSatisfy { library.getTemplate(named: $0) != nil } }
+
     /// Renders `template` with `model` as an HTML response.
     func page(_ template: String, _ model: Any, status: HTTPResponse.Status = .ok) -> Response {
         let html = library.render(model, withTemplate: template) ?? "<!doctype html><title>Error</title><p>Page unavailable.</p>"

@@ -9,6 +9,7 @@ func buildRouter(
     services: AppServices,
     pages: PageRenderer,
     publicDirectory: String,
+    drain: DrainState = DrainState(),
     adminPages: (AdminRealm) -> Void = { _ in }
 ) -> Router<AppRequestContext> {
     let configuration = services.configuration
@@ -80,8 +81,8 @@ func buildRouter(
         ).endpoints
     )
 
-    // Health: open to load balancers.
-    router.addRoutes(HealthController(store: services.store).endpoints)
+    // Health (liveness) and readiness: open to load balancers.
+    router.addRoutes(HealthController(store: services.store, pages: pages, keyRing: configuration.keyRing, drain: drain).endpoints)
     // Metrics: off unless metrics.bearerToken is set, then only with that token.
     router.addRoutes(
         MetricsController(

@@ -41,6 +41,9 @@ protocol OnboardingStore: Sendable {
         -> RevocationResult
     func connection(id: Int64) async throws(StorageError) -> ConnectionRecord?
     func connection(environment: String, merchantId: String) async throws(StorageError) -> ConnectionRecord?
+    /// Adds connections made outside the OAuth flow (seeding, a move from another system) with their audit events, all
+    /// in one transaction; a merchant already connected in the same environment fails the whole batch.
+    func importConnections(_ connections: [ConnectionRecord], audit: [AuditEventRecord]) async throws(StorageError)
     /// Every connection in id order (passes over one merchant, tests).
     func allConnections() async throws(StorageError) -> [ConnectionRecord]
     /// One page of connections for the dashboard, by keyset: its cost does not grow with how far the reader paged.
@@ -64,8 +67,8 @@ protocol OnboardingStore: Sendable {
     func auditEvents(matching query: AuditQuery) async throws(StorageError) -> [AuditEventRecord]
     /// How many rows the main tables hold.
     func counts() async throws(StorageError) -> StoreCounts
-    /// Proves the store answers.
-    func ping() async throws(StorageError)
+    /// Proves the store takes writes: takes the write lock in a transaction that changes nothing (readiness).
+    func checkWritable() async throws(StorageError)
 
     // MARK: Token life
 

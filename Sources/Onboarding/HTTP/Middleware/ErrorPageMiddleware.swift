@@ -2,7 +2,7 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// Turns every error into a page (or JSON for `/healthz`) that keeps the real status and never shows internals.
+/// Turns every error into a page that keeps the real status and never shows internals.
 struct ErrorPageMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let pages: PageRenderer

@@ -3,7 +3,8 @@ import Hummingbird
 
 /// Gives every request an id: a well-formed incoming `X-Request-Id` is kept, otherwise Hummingbird's own is used.
 ///
-/// The id is in every log line of the request (as `hb.request.id`), in the `X-Request-Id` response header, and on
+/// The id is in every log line of the request (as `hb.request.id`; `RequestScope` carries it to the lines of the Square
+/// client and the domain services), in the `X-Request-Id` response header, and on
 /// the internal-error page, so a support ticket, a proxy log and our log meet on one value.
 struct RequestIdMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
@@ -13,8 +14,9 @@ struct RequestIdMiddleware: RouterMiddleware {
         if let incoming = request.headers[.requestId], Self.isWellFormed(incoming) {
             context.logger[metadataKey: "hb.request.id"] = .string(incoming)
         }
-        var response = try await next(request, context)
-        response.headers[.requestId] = context.id
+        let (id, identified) = (context.id, context)
+        var response = try await RequestScope.$requestId.withValue(id) { try await next(request, identified) }
+        response.headers[.requestId] = id
         return response
     }
 

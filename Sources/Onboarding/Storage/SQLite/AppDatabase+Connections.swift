@@ -99,6 +99,19 @@ extension AppDatabase {
         }
     }
 
+    func importConnections(_ connections: [ConnectionRecord], audit: [AuditEventRecord]) async throws(StorageError) {
+        try await write { db in
+            for connection in connections {
+                var connection = connection
+                try connection.insert(db)
+            }
+            for event in audit {
+                var event = event
+                try event.insert(db)
+            }
+        }
+    }
+
     func connection(id: Int64) async throws(StorageError) -> ConnectionRecord? {
         try await read { db in try ConnectionRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM connection WHERE id = ?"), arguments: [id]) }
     }

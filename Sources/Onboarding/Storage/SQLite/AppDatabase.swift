@@ -139,7 +139,12 @@ final class AppDatabase: OnboardingStore {
         }
     }
 
-    func ping() async throws(StorageError) {
-        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    func checkWritable() async throws(StorageError) {
+        do {
+            // BEGIN IMMEDIATE fails on a read-only or locked-up file; rolling back leaves the file untouched.
+            try await writer.writeWithoutTransaction { db in try db.inTransaction(.immediate) { .rollback } }
+        } catch {
+            throw StorageError(error)
+        }
     }
 }
