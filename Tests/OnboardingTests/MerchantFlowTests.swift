@@ -21,7 +21,15 @@ struct MerchantFlowTests {
                 #expect(page.html.contains("See your payments and refunds"))
                 #expect(page.html.contains("Create and change orders"))
                 #expect(page.html.contains(#"<button id="connect" type="submit""#))
+                #expect(page.html.contains("<title>Connect your Square account · Acme Payouts</title>"))
+                for scope in ["MERCHANT_PROFILE_READ", "PAYMENTS_READ", "ORDERS_WRITE"] {
+                    #expect(page.html.contains("<code>\(scope)</code>"))
+                }
+                #expect(page.html.contains("on <strong>Square Sandbox Emulator</strong> and approve there"))
+                #expect(page.html.contains("Test mode: no real Square account or money is involved."))
                 let cookie = try #require(page.headers[values: .setCookie].first { $0.hasPrefix("so_csrf=") })
+                let token = try #require(cookie.split(separator: ";").first?.dropFirst("so_csrf=".count))
+                #expect(page.html.contains(#"name="csrf_token" value="\#(token)""#), "the form carries the cookie's token")
                 #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"))
                 #expect(!cookie.contains("Secure"), "loopback http gets no Secure flag")
             }

@@ -7,7 +7,16 @@ struct ConnectController {
     let service: OnboardingService
     let pages: PageRenderer
     let cookies: BrowserCookies
+    /// The connect page's model, built once: only its CSRF token changes per request.
+    let connectPageModel: ConnectPageModel
     static let maxCallbackQueryBytes = 4096
+
+    init(service: OnboardingService, pages: PageRenderer, cookies: BrowserCookies) {
+        self.service = service
+        self.pages = pages
+        self.cookies = cookies
+        connectPageModel = ConnectPageModel(configuration: service.configuration, csrfToken: "")
+    }
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -25,7 +34,9 @@ struct ConnectController {
     /// GET / — who asks for what, and a Connect button.
     @Sendable func connectPage(request: Request, context: AppRequestContext) async throws -> Response {
         let csrf = cookies.value(cookies.csrf, in: request) ?? SecureRandom.urlSafeToken()
-        var response = pages.page("connect", ConnectPageModel(configuration: service.configuration, csrfToken: csrf))
+        var model = connectPageModel
+        model.csrfToken = csrf
+        var response = pages.page("connect", model)
         response.setCookie(cookies.make(cookies.csrf, value: csrf, maxAge: 3600))
         return response
     }

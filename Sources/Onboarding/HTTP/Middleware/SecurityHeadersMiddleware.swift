@@ -26,7 +26,7 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
         response.headers[.contentSecurityPolicy] = contentSecurityPolicy
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.referrerPolicy] = "no-referrer"
-        response.headers[.init("Cross-Origin-Opener-Policy")!] = "same-origin"
+        response.headers[.crossOriginOpenerPolicy] = "same-origin"
         if !(Self.isStaticAsset(path) && (200..<400).contains(response.status.code)) {
             response.headers[.cacheControl] = "no-store"
         }
@@ -41,4 +41,5 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
 extension HTTPField.Name {
     static let referrerPolicy = Self("Referrer-Policy")!
     static let xContentTypeOptions = Self("X-Content-Type-Options")!
+    static let crossOriginOpenerPolicy = Self("Cross-Origin-Opener-Policy")!
 }
