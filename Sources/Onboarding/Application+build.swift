@@ -14,6 +14,7 @@ struct AppServices: Sendable {
     let onboarding: OnboardingService
     let refresher: TokenRefresher
     let checker: TokenStatusChecker
+    let newConnectionChecks: NewConnectionChecks
     let retention: RetentionSweeper
     let admins: AdminAccounts
     let adminSessions: AdminSessions
@@ -38,16 +39,18 @@ struct AppServices: Sendable {
             logger: logger
         )
         let vault = TokenVault(keyRing: configuration.keyRing)
+        checker = TokenStatusChecker(store: store, square: square, vault: vault, settings: configuration.tokenLife, clock: clock, logger: logger)
+        newConnectionChecks = NewConnectionChecks(checker: checker, logger: logger)
         onboarding = OnboardingService(
             configuration: configuration,
             store: store,
             square: square,
             vault: vault,
             clock: clock,
-            logger: logger
+            logger: logger,
+            newConnectionChecks: newConnectionChecks
         )
         refresher = TokenRefresher(configuration: configuration, store: store, square: square, clock: clock, logger: logger)
-        checker = TokenStatusChecker(store: store, square: square, vault: vault, settings: configuration.tokenLife, clock: clock, logger: logger)
         retention = RetentionSweeper(store: store, settings: configuration.retention, clock: clock, logger: logger)
         admins = AdminAccounts(store: store, clock: clock, logger: logger)
         partners = PartnerDirectory(store: store, vault: vault, clock: clock, logger: logger)
@@ -121,7 +124,8 @@ func buildApplication(
 
     // One drain state: a shutdown makes /readyz say "draining" and stops new refreshes at once (see OnboardingApplication).
     let drain = DrainState()
-    var background: [any Service] = []
+    // New connections' status checks run whether or not the token-life passes do.
+    var background: [any Service] = [services.newConnectionChecks]
     if configuration.tokenLife.enabled {
         background.append(
             TokenLifeService(refresher: services.refresher, checker: services.checker, retention: services.retention, logger: logger, drain: drain)

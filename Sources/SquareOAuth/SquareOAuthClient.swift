@@ -38,11 +38,28 @@ public struct SquareOAuthClient: Sendable {
     let httpClient: HTTPClient
     let logger: Logger
 
-    public init(configuration: Configuration, httpClient: HTTPClient = .shared, logger: Logger) {
+    public init(configuration: Configuration, httpClient: HTTPClient = SquareOAuthClient.sharedHTTPClient, logger: Logger) {
         self.configuration = configuration
         self.httpClient = httpClient
         self.logger = logger
     }
+
+    /// How many connections to one Square host the shared client keeps open: a callback burst should not queue
+    /// behind AsyncHTTPClient's default of 8.
+    public static let connectionsPerHost = 64
+
+    /// The process-wide client Square calls use by default: `HTTPClient.shared`'s settings and timeouts, a larger pool.
+    ///
+    /// Like `HTTPClient.shared` it lives as long as the process and is never shut down.
+    public static let sharedHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.connectionPool = .init(idleTimeout: .seconds(600), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    // Encoding and decoding keep no state between calls: one of each serves every request.
+    private static let encoder = JSONEncoder()
+    private static let decoder = JSONDecoder()
 
     /// ObtainToken: exchange a code, a refresh token or a migration token for an access token.
     public func obtainToken(_ request: ObtainTokenRequest) async throws(SquareError) -> ObtainTokenResponse {
@@ -162,7 +179,7 @@ public struct SquareOAuthClient: Sendable {
         if let version = configuration.squareVersion { request.headers.add(name: "Square-Version", value: version) }
         if let authorization { request.headers.add(name: "Authorization", value: authorization) }
         do {
-            request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(body)))
+            request.body = .bytes(ByteBuffer(data: try Self.encoder.encode(body)))
         } catch {
             throw SquareError(
                 kind: .invalidRequest,
@@ -180,8 +197,8 @@ public struct SquareOAuthClient: Sendable {
         metadata["duration_ms"] = .stringConvertible(Int((ContinuousClock.now - started) / .milliseconds(1)))
 
         guard (200..<300).contains(status) else {
-            let envelope = try? JSONDecoder().decode(SquareErrorEnvelope.self, from: bytes)
-            let legacy = envelope == nil ? try? JSONDecoder().decode(SquareLegacyError.self, from: bytes) : nil
+            let envelope = try? Self.decoder.decode(SquareErrorEnvelope.self, from: bytes)
+            let legacy = envelope == nil ? try? Self.decoder.decode(SquareLegacyError.self, from: bytes) : nil
             let error = SquareError(
                 kind: SquareError.classify(
                     operation: operation,
@@ -201,7 +218,7 @@ public struct SquareOAuthClient: Sendable {
             throw error
         }
         do {
-            let answer = try JSONDecoder().decode(Answer.self, from: bytes)
+            let answer = try Self.decoder.decode(Answer.self, from: bytes)
             logger.debug("Square call succeeded", metadata: metadata)
             return answer
         } catch {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import OnboardCrypto
@@ -45,6 +46,24 @@ struct PKCETests {
         }
         #expect(Base64URL.decode("ab+c") == nil)
         #expect(Base64URL.decode("abcde") == nil)
+    }
+
+    @Test func base64URLMatchesRFC4648AndFoundation() {
+        let vectors = ["": "", "f": "Zg", "fo": "Zm8", "foo": "Zm9v", "foob": "Zm9vYg", "fooba": "Zm9vYmE", "foobar": "Zm9vYmFy"]
+        for (plain, encoded) in vectors {
+            #expect(Base64URL.encode(Array(plain.utf8)) == encoded)
+            #expect(Base64URL.decode(encoded) == Array(plain.utf8))
+        }
+        #expect(Base64URL.encode([0xFB, 0xFF, 0xBF]) == "-_-_")
+        for length in 0..<70 {
+            let bytes = SecureRandom.bytes(count: length)
+            let foundation = Data(bytes).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.encode(bytes) == foundation)
+        }
+        #expect(Base64URL.decode("Zg==") == nil, "no padding")
+        #expect(Base64URL.decode("Zm9v\n") == nil)
+        #expect(Base64URL.decode("Zm9vé") == nil)
     }
 
     @Test func randomTokensUseOnlyTheirAlphabet() {

@@ -109,7 +109,7 @@ struct MerchantFlowTests {
                 #expect(connection.status == .active)
                 #expect(connection.flow == .pkce)
                 #expect(connection.scopes == "MERCHANT_PROFILE_READ PAYMENTS_READ ORDERS_WRITE")
-                #expect(connection.lastCheckedAt != nil, "granted scopes were confirmed with RetrieveTokenStatus")
+                #expect(connection.lastCheckedAt != nil, "granted scopes were confirmed with RetrieveTokenStatus after the answer")
                 #expect(connection.refreshTokenExpiresAt != nil)
                 let sealedAccess = try #require(connection.sealedAccessToken)
                 #expect(sealedAccess.hasPrefix("sb1.t1.") && !sealedAccess.contains("EAAA"))

@@ -121,10 +121,23 @@ struct ServiceHarness: Sendable {
         return try await consent(at: location, decision: decision, merchantId: merchantId)
     }
 
-    /// The whole connect flow; returns the callback's answer.
+    /// The whole connect flow; returns the callback's answer once the new connection's status check has landed.
     func connect(_ browser: Browser, merchantId: String = "MLSANDBOXCAFE") async throws -> TestResponse {
         let callback = try await startAndConsent(browser, merchantId: merchantId)
-        return try await browser.get(callback)
+        let answer = try await browser.get(callback)
+        if answer.headers[.location] == "/connection?connected=1" { try await waitForStatusCheck(merchantId) }
+        return answer
+    }
+
+    /// Waits (up to 10 s) until the background status check of a new connection has recorded Square's answer.
+    func waitForStatusCheck(_ merchantId: String) async throws {
+        let database = try database()
+        for _ in 0..<500 {
+            let unconfirmed = try await database.allConnections().filter { $0.merchantId == merchantId && $0.scopesUnconfirmed }
+            if unconfirmed.isEmpty { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("the status check of \(merchantId)'s new connection never landed")
     }
 
     /// The store as a second process would see it.

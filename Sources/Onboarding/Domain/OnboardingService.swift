@@ -11,6 +11,8 @@ struct OnboardingService: Sendable {
     let vault: TokenVault
     let clock: AppClock
     let logger: Logger
+    /// Checks a new connection's token status with Square after the callback has answered; nil: the sweep does.
+    var newConnectionChecks: NewConnectionChecks? = nil
     /// Disconnects in flight in this process, one per connection; the store's revocation claim covers other processes.
     let disconnects = SingleFlight<Int64, ConnectionRecord, OnboardingError>()
 
@@ -154,13 +156,9 @@ struct OnboardingService: Sendable {
     ) async throws(OnboardingError) -> MerchantSessionGrant {
         let now = clock.now()
         guard let accessToken = token.accessToken, let merchantId = token.merchantId else { throw .squareUnavailable }
-        // Square's answer has no scopes; RetrieveTokenStatus tells what was granted. If it fails, keep what was asked.
-        var scopes = authorization.scopes
-        var confirmed = false
-        if let status = try? await square.retrieveTokenStatus(accessToken: accessToken), let granted = status.scopes {
-            scopes = granted.joined(separator: " ")
-            confirmed = true
-        }
+        // Square's answer has no scopes: the connection starts with those asked for, and RetrieveTokenStatus, called
+        // after the merchant has their answer (`NewConnectionChecks`), records those granted.
+        let scopes = authorization.scopes
         let sessionToken = SecureRandom.urlSafeToken(byteCount: 32)
         let partnerLink = try await partnerLink(of: authorization)
         let grant: ConnectionGrant
@@ -176,7 +174,7 @@ struct OnboardingService: Sendable {
                 expiresAt: token.expiresAt.flatMap(SquareDate.parse),
                 refreshTokenExpiresAt: token.refreshTokenExpiresAt.flatMap(SquareDate.parse),
                 scopes: scopes,
-                scopesConfirmed: confirmed,
+                scopesConfirmed: false,
                 shortLived: token.shortLived ?? false,
                 flow: authorization.flow,
                 receivedAt: now,
@@ -205,6 +203,7 @@ struct OnboardingService: Sendable {
                 )
             )
         }
+        if let id = connection.id { newConnectionChecks?.enqueue(connectionId: id) }
         logger.info("Merchant connected", metadata: ["merchant_id": .string(merchantId)])
         let partnerReturn = partnerLink.flatMap { found in
             returnToPartner(

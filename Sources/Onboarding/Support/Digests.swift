@@ -7,14 +7,15 @@ func sha256Hex(_ text: String) -> String {
 
 /// Lowercase hex of `bytes`, without Foundation's per-byte string formatting.
 func hexString(_ bytes: some Collection<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+    String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
         var index = 0
         for byte in bytes {
-            buffer[index] = digits[Int(byte >> 4)]
-            buffer[index + 1] = digits[Int(byte & 0x0F)]
+            buffer[index] = hexDigits[Int(byte >> 4)]
+            buffer[index + 1] = hexDigits[Int(byte & 0x0F)]
             index += 2
         }
         return index
     }
 }
+
+private let hexDigits = Array("0123456789abcdef".utf8)

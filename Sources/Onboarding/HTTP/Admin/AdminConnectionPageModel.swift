@@ -74,6 +74,8 @@ struct AdminConnectionPageModel: Sendable {
     var statusClass: String
     var facts: [Fact]
     var scopes: [ConnectPageModel.Permission]
+    /// The scopes are those asked for: no status check has confirmed them yet.
+    var scopesUnconfirmed: Bool
     var fingerprint: String?
     var history: [Event]
     var hasHistory: Bool
@@ -127,6 +129,7 @@ struct AdminConnectionPageModel: Sendable {
         scopes = connection.scopes.split(separator: " ").map {
             .init(name: String($0), description: SquareScope.describe(String($0)))
         }
+        scopesUnconfirmed = connection.scopesUnconfirmed
         self.fingerprint = fingerprint
         self.history = history.map {
             Event(occurredAt: ConnectionPageModel.format($0.occurredAt), actor: $0.actor.description, action: $0.action.rawValue, detail: $0.detail)

@@ -78,6 +78,8 @@ struct ConnectionPageModel: Sendable {
     /// Active, needs re-authorization or expired: there is still something to disconnect.
     var canDisconnect: Bool
     var permissions: [ConnectPageModel.Permission]
+    /// The permissions are those asked for until Square's token status confirms them, moments after connecting.
+    var permissionsUnconfirmed: Bool
     /// When the current access token stops working.
     var expiresAt: String?
     /// When the refresher renews the access token at the latest.
@@ -102,6 +104,7 @@ struct ConnectionPageModel: Sendable {
         permissions = connection.scopes.split(separator: " ").map {
             .init(name: String($0), description: SquareScope.describe(String($0)))
         }
+        permissionsUnconfirmed = connection.scopesUnconfirmed
         expiresAt = isActive ? connection.expiresAt.map(Self.format) : nil
         renewsBy = isActive ? Self.format(tokenLife.nextRenewal(of: connection)) : nil
         connectedAt = Self.format(connection.connectedAt)

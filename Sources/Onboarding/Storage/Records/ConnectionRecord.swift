@@ -75,6 +75,9 @@ struct ConnectionRecord: Codable, Sendable, Equatable, FetchableRecord, MutableP
         revokeClaimUntil.map { $0 > now } ?? false
     }
 
+    /// An active connection whose scopes are still those asked for: no status check has confirmed the granted ones.
+    var scopesUnconfirmed: Bool { status == .active && lastCheckedAt == nil }
+
     /// The access token's age is measured from its last refresh, or from the connection when never refreshed.
     var tokenIssuedAt: Date { lastRefreshedAt ?? connectedAt }
 

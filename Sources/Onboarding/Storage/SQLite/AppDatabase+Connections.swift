@@ -9,75 +9,59 @@ extension AppDatabase {
         audit: AuditEventRecord
     ) async throws(StorageError) -> SavedConnection {
         try await write { db in
-            let existing = try Self.connection(db, environment: grant.environment, merchantId: grant.merchantId)
-            var connection =
-                existing
-                ?? ConnectionRecord(
-                    environment: grant.environment,
-                    merchantId: grant.merchantId,
-                    tokenType: grant.tokenType,
-                    scopes: grant.scopes,
-                    shortLived: grant.shortLived,
-                    flow: grant.flow,
-                    status: .active,
-                    connectedAt: grant.receivedAt,
-                    refreshFailureCount: 0,
-                    updatedAt: grant.receivedAt
-                )
-            connection.sealedAccessToken = grant.sealedAccessToken
-            connection.sealedRefreshToken = grant.sealedRefreshToken
-            connection.tokenType = grant.tokenType
-            connection.expiresAt = grant.expiresAt
-            connection.refreshTokenExpiresAt = grant.refreshTokenExpiresAt
-            connection.scopes = grant.scopes
-            connection.shortLived = grant.shortLived
-            connection.flow = grant.flow
-            connection.status = .active
-            connection.connectedAt = grant.receivedAt
-            connection.lastRefreshedAt = grant.receivedAt
-            connection.lastCheckedAt = grant.scopesConfirmed ? grant.receivedAt : nil
-            connection.revokedAt = nil
-            connection.revokedBy = nil
-            connection.refreshLeaseUntil = nil
-            connection.refreshLeaseOwner = nil
-            connection.nextRefreshAt = nil
-            connection.refreshFailureCount = 0
-            connection.lastError = nil
-            connection.updatedAt = grant.receivedAt
-            var heldByAnotherPartner = false
-            if let link = grant.partnerLink {
-                if connection.partnerId == nil || connection.partnerId == link.partnerId {
-                    connection.partnerId = link.partnerId
-                    connection.partnerReference = link.reference
-                } else {
-                    heldByAnotherPartner = true
-                }
-                try OnboardingLinkRecord.filter(key: link.linkId).filter(OnboardingLinkRecord.Columns.usedAt == nil)
-                    .updateAll(
-                        db,
-                        OnboardingLinkRecord.Columns.usedAt.set(to: grant.receivedAt),
-                        Column("merchantId").set(to: grant.merchantId)
-                    )
+            // Every connect runs this: cached statements and one upsert cost far less than records' generated SQL.
+            let before = try Row.fetchOne(
+                db.cachedStatement(sql: #"SELECT partnerId FROM "connection" WHERE environment = ? AND merchantId = ?"#),
+                arguments: [grant.environment, grant.merchantId]
+            )
+            let previousPartner: String? = before?["partnerId"]
+            // A partner's link names the connection's partner, unless another partner has it already (it stays theirs).
+            let heldByAnotherPartner = grant.partnerLink.map { previousPartner != nil && previousPartner != $0.partnerId } ?? false
+            let link = heldByAnotherPartner ? nil : grant.partnerLink
+            let connection = try ConnectionRecord.fetchOne(
+                db.cachedStatement(sql: Self.upsertConnectionSQL),
+                arguments: [
+                    grant.environment, grant.merchantId, grant.sealedAccessToken, grant.sealedRefreshToken, grant.tokenType,
+                    grant.expiresAt, grant.refreshTokenExpiresAt, grant.scopes, grant.shortLived, grant.flow, ConnectionStatus.active,
+                    grant.receivedAt, grant.receivedAt, grant.scopesConfirmed ? grant.receivedAt : nil, grant.receivedAt,
+                    link?.partnerId, link?.reference,
+                ]
+            )
+            guard let connection, let id = connection.id else { throw StorageError.constraintViolated("the connection was not stored") }
+            if let used = grant.partnerLink {
+                try db.cachedStatement(sql: #"UPDATE "onboardingLink" SET usedAt = ?, merchantId = ? WHERE id = ? AND usedAt IS NULL"#)
+                    .execute(arguments: [grant.receivedAt, grant.merchantId, used.linkId])
             }
-            try connection.save(db)
-
-            if var authorization = try AuthorizationRecord.fetchOne(db, key: stateHash) {
-                authorization.outcome = .connected
-                authorization.merchantId = grant.merchantId
-                try authorization.update(db)
-            }
-            try MerchantSessionRecord(
-                sessionHash: session.hash,
-                connectionId: connection.id!,
-                csrfToken: session.csrfToken,
-                createdAt: grant.receivedAt,
-                expiresAt: session.expiresAt
-            ).insert(db)
-            var audit = audit
-            try audit.insert(db)
-            return SavedConnection(connection: connection, reconnected: existing != nil, heldByAnotherPartner: heldByAnotherPartner)
+            try db.cachedStatement(sql: #"UPDATE "authorization" SET outcome = ?, merchantId = ? WHERE stateHash = ?"#)
+                .execute(arguments: [AuthorizationOutcome.connected, grant.merchantId, stateHash])
+            try db.cachedStatement(
+                sql: #"INSERT INTO "merchantSession" (sessionHash, connectionId, csrfToken, createdAt, expiresAt) VALUES (?, ?, ?, ?, ?)"#
+            ).execute(arguments: [session.hash, id, session.csrfToken, grant.receivedAt, session.expiresAt])
+            try db.cachedStatement(sql: "INSERT INTO auditEvent (occurredAt, actor, action, merchantId, detail) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [audit.occurredAt, audit.actor, audit.action, audit.merchantId, audit.detail])
+            return SavedConnection(connection: connection, reconnected: before != nil, heldByAnotherPartner: heldByAnotherPartner)
         }
     }
+
+    /// Inserts a connection or, for a merchant connected before, renews it: fresh tokens, active, refresh state cleared;
+    /// a partner's link (only passed when the connection is free or already that partner's) sets partner and reference.
+    private static let upsertConnectionSQL = """
+        INSERT INTO "connection" (
+            environment, merchantId, sealedAccessToken, sealedRefreshToken, tokenType, expiresAt, refreshTokenExpiresAt,
+            scopes, shortLived, flow, status, connectedAt, lastRefreshedAt, lastCheckedAt, refreshFailureCount, updatedAt,
+            partnerId, partnerReference
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
+        ON CONFLICT (environment, merchantId) DO UPDATE SET
+            sealedAccessToken = excluded.sealedAccessToken, sealedRefreshToken = excluded.sealedRefreshToken,
+            tokenType = excluded.tokenType, expiresAt = excluded.expiresAt, refreshTokenExpiresAt = excluded.refreshTokenExpiresAt,
+            scopes = excluded.scopes, shortLived = excluded.shortLived, flow = excluded.flow, status = excluded.status,
+            connectedAt = excluded.connectedAt, lastRefreshedAt = excluded.lastRefreshedAt, lastCheckedAt = excluded.lastCheckedAt,
+            revokedAt = NULL, revokedBy = NULL, refreshLeaseUntil = NULL, refreshLeaseOwner = NULL, nextRefreshAt = NULL,
+            refreshFailureCount = 0, lastError = NULL, updatedAt = excluded.updatedAt,
+            partnerId = COALESCE(excluded.partnerId, "connection".partnerId),
+            partnerReference = COALESCE(excluded.partnerReference, "connection".partnerReference)
+        RETURNING *
+        """
 
     func merchantSession(hash: String, now: Date) async throws(StorageError) -> MerchantSession? {
         try await read { db in
@@ -146,7 +130,7 @@ extension AppDatabase {
     }
 
     func connection(id: Int64) async throws(StorageError) -> ConnectionRecord? {
-        try await read { db in try ConnectionRecord.fetchOne(db, key: id) }
+        try await read { db in try ConnectionRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM connection WHERE id = ?"), arguments: [id]) }
     }
 
     func connection(environment: String, merchantId: String) async throws(StorageError) -> ConnectionRecord? {

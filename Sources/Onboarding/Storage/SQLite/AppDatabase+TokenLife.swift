@@ -172,12 +172,12 @@ extension AppDatabase {
     /// Records a status check Square answered with success: scopes and expiry as Square sees them.
     func recordHealthyStatus(connectionId: Int64, scopes: String?, expiresAt: Date?, now: Date) async throws(StorageError) {
         try await write { db in
-            guard var connection = try ConnectionRecord.fetchOne(db, key: connectionId) else { return }
-            if let scopes { connection.scopes = scopes }
-            if let expiresAt { connection.expiresAt = expiresAt }
-            connection.lastCheckedAt = now
-            connection.updatedAt = now
-            try connection.update(db)
+            try db.cachedStatement(
+                sql: """
+                    UPDATE connection SET scopes = COALESCE(?, scopes), expiresAt = COALESCE(?, expiresAt), lastCheckedAt = ?, updatedAt = ?
+                    WHERE id = ?
+                    """
+            ).execute(arguments: [scopes, expiresAt, now, now, connectionId])
         }
     }
 

@@ -88,13 +88,15 @@ final class AppDatabase: OnboardingStore {
 
     func consumeAuthorization(stateHash: String, browserBindingHash: String?, now: Date) async throws(StorageError) -> StateCheck {
         try await write { db in
-            guard var authorization = try AuthorizationRecord.fetchOne(db, key: stateHash) else { return .unknown }
+            let find = try db.cachedStatement(sql: #"SELECT * FROM "authorization" WHERE stateHash = ?"#)
+            guard var authorization = try AuthorizationRecord.fetchOne(find, arguments: [stateHash]) else { return .unknown }
             guard authorization.consumedAt == nil else { return .reused }
             guard authorization.expiresAt > now else { return .expired }
             guard let browserBindingHash, browserBindingHash == authorization.browserBindingHash else { return .otherBrowser }
             authorization.consumedAt = now
             authorization.outcome = .consumed
-            try authorization.update(db)
+            try db.cachedStatement(sql: #"UPDATE "authorization" SET consumedAt = ?, outcome = ? WHERE stateHash = ?"#)
+                .execute(arguments: [now, AuthorizationOutcome.consumed, stateHash])
             return .accepted(authorization)
         }
     }
