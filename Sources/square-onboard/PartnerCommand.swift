@@ -56,7 +56,7 @@ struct PartnerCommand: AsyncParsableCommand {
 
         func run() async throws {
             let lines = try await PartnerOperations.add(
-                configuration: try await settings.configuration(),
+                location: try await settings.storeLocation(),
                 name: name.name,
                 displayName: displayName,
                 returnURLs: returnURLs,
@@ -77,7 +77,7 @@ struct PartnerCommand: AsyncParsableCommand {
         @OptionGroup var settings: SettingFlags
 
         func run() async throws {
-            try await PartnerOperations.list(configuration: try await settings.configuration(), logger: Console.logger(level: .warning))
+            try await PartnerOperations.list(location: try await settings.storeLocation(), logger: Console.logger(level: .warning))
                 .forEach(Console.line)
         }
     }
@@ -107,7 +107,7 @@ struct PartnerCommand: AsyncParsableCommand {
         func run() async throws {
             let webhook: String?? = noWebhook ? .some(nil) : webhookURL.map { .some($0) }
             try await PartnerOperations.update(
-                configuration: try await settings.configuration(),
+                location: try await settings.storeLocation(),
                 name: name.name,
                 displayName: displayName,
                 returnURLs: returnURLs.isEmpty ? nil : returnURLs,
@@ -129,7 +129,7 @@ struct PartnerCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await PartnerOperations.remove(
-                configuration: try await settings.configuration(),
+                location: try await settings.storeLocation(),
                 name: name.name,
                 logger: Console.logger(level: .warning)
             )
@@ -149,7 +149,7 @@ struct PartnerCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await PartnerOperations.rotateKey(
-                configuration: try await settings.configuration(),
+                location: try await settings.storeLocation(),
                 name: name.name,
                 logger: Console.logger(level: .warning)
             )
@@ -171,7 +171,7 @@ struct PartnerCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await PartnerOperations.revokeKey(
-                configuration: try await settings.configuration(),
+                location: try await settings.storeLocation(),
                 name: name.name,
                 prefix: String(prefix.prefix(12)),
                 logger: Console.logger(level: .warning)
@@ -191,7 +191,7 @@ struct PartnerCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await PartnerOperations.rotateSigningSecret(
-                configuration: try await settings.configuration(),
+                location: try await settings.storeLocation(),
                 name: name.name,
                 logger: Console.logger(level: .warning)
             ).forEach(Console.line)

@@ -129,7 +129,7 @@ extension BrowserTests {
                         "--webhook-url", "http://127.0.0.1:\(port)/hooks", "--popup-origin", "http://127.0.0.1:\(port)",
                     ],
                     environment: [
-                        "PATH": "/usr/bin:/bin", "DATA_DIRECTORY": data, "SQUARE_CLIENT_ID": "sandbox-sq0idb-demo",
+                        "PATH": "/usr/bin:/bin", "DATA_DIRECTORY": data,
                         "ONBOARD_ENCRYPTION_KEYS": String(keysLine.dropFirst("ONBOARD_ENCRYPTION_KEYS=".count)).trimmingCharacters(in: .newlines),
                     ]
                 )
@@ -180,7 +180,7 @@ extension BrowserTests {
                     #expect(try await browser.currentURL.hasPrefix(base + "/connect/lnk_"), "the popup opened the link")
                     #expect(try await browser.text("#partner-name") == "Acme Payroll")
                     try await browser.click("#connect")
-                    try await browser.click("#allow")
+                    try await browser.press("#allow")  // the popup closes itself: no page to wait for
                     _ = try await browser.waitForWindows(1, timeout: .seconds(15))
                     try await browser.switchToWindow(opener)
                     let deadline = ContinuousClock.now + .seconds(10)
@@ -208,7 +208,7 @@ extension BrowserTests {
                         let popup = try #require(try await browser.waitForWindows(2).first { $0 != opener })
                         try await browser.switchToWindow(popup)
                         try await browser.click("#connect")
-                        try await browser.click("#allow")
+                        try await browser.press("#allow")
                         _ = try await browser.waitForWindows(1, timeout: .seconds(15))
                         try await browser.switchToWindow(opener)
                         try await Task.sleep(for: .seconds(1))

@@ -9,13 +9,13 @@ import Testing
 struct PartnerCommandTests {
     static let keys = try! KeyRing(keys: [("p1", .generate())]).serialized
 
-    /// `square-onboard partner arguments…` with the settings a `serve` of the folder's database would have.
+    /// `square-onboard partner arguments…` on the folder's database, with its encryption keys.
     static func partner(_ arguments: [String], in folder: String) throws -> BuiltExecutable.Run {
         try BuiltExecutable.run(
             ["partner"] + arguments,
             environment: [
+                // Only the database and the keys: the partner commands need no Square settings.
                 "PATH": "/usr/bin:/bin", "DATA_DIRECTORY": folder + "/data", "ONBOARD_ENCRYPTION_KEYS": keys,
-                "SQUARE_CLIENT_ID": "sandbox-sq0idb-cli", "SQUARE_CLIENT_SECRET": "cli-secret", "SQUARE_ENVIRONMENT": "sandbox",
             ],
             in: folder
         )

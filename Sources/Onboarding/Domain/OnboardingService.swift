@@ -203,7 +203,7 @@ struct OnboardingService: Sendable {
                 )
             )
         }
-        if let id = connection.id { newConnectionChecks?.enqueue(connectionId: id) }
+        if let id = saved.connection.id { newConnectionChecks?.enqueue(connectionId: id) }
         logger.info("Merchant connected", metadata: ["merchant_id": .string(merchantId)])
         let partnerReturn = partnerLink.flatMap { found in
             returnToPartner(
