@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOPosix
+import PartnerAPI
 import ServiceLifecycle
 import SquareOAuth
 
@@ -17,6 +18,8 @@ struct AppServices: Sendable {
     let retention: RetentionSweeper
     let admins: AdminAccounts
     let adminSessions: AdminSessions
+    let partners: PartnerDirectory
+    let partnerAPI: PartnerAPIService
     let clock: AppClock
     let logger: Logger
 
@@ -50,6 +53,16 @@ struct AppServices: Sendable {
         refresher = TokenRefresher(configuration: configuration, store: store, square: square, clock: clock, logger: logger)
         retention = RetentionSweeper(store: store, settings: configuration.retention, clock: clock, logger: logger)
         admins = AdminAccounts(store: store, clock: clock, logger: logger)
+        partners = PartnerDirectory(store: store, vault: vault, clock: clock, logger: logger)
+        partnerAPI = PartnerAPIService(
+            configuration: configuration,
+            store: store,
+            onboarding: onboarding,
+            refresher: refresher,
+            vault: vault,
+            clock: clock,
+            logger: logger
+        )
         adminSessions = AdminSessions(
             store: store,
             settings: configuration.admin,
@@ -105,6 +118,7 @@ func buildApplication(
         directory: resources.appendingPathComponent("Templates").path,
         platformName: configuration.platformName
     )
+    _ = try PartnerAPIDocument.load()
     let publicDirectory = resources.appendingPathComponent("Public").path
     guard FileManager.default.fileExists(atPath: publicDirectory) else { throw StartupError.missingPublic(directory: publicDirectory) }
 
@@ -115,6 +129,11 @@ func buildApplication(
     if configuration.tokenLife.enabled {
         background.append(
             TokenLifeService(refresher: services.refresher, checker: services.checker, retention: services.retention, logger: logger, drain: drain)
+        )
+    }
+    if configuration.webhooksEnabled {
+        background.append(
+            WebhookDispatcher(store: services.store, vault: TokenVault(keyRing: configuration.keyRing), clock: services.clock, logger: logger)
         )
     }
     let application = Application(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OnboardCrypto
 import Onboarding
 
 /// The service settings a command takes as `--flag value` or `--flag=value`, checked against `Setting.all`:
@@ -38,6 +39,11 @@ struct SettingFlags: ParsableArguments {
     /// The service's configuration: these flags, then the environment, then `.env`.
     func configuration() async throws -> AppConfiguration {
         try AppConfiguration(reader: try await AppConfiguration.standardReader(flags: try values()))
+    }
+
+    /// The database path and encryption keys from these flags, the environment and `.env` (the partner commands).
+    func storeLocation() async throws -> (databasePath: String, keyRing: KeyRing) {
+        try AppConfiguration.storeLocation(reader: try await AppConfiguration.standardReader(flags: try values()))
     }
 
     /// `--key=value` → (`--key`, `value`); `--key` → (`--key`, nil).

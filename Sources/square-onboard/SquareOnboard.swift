@@ -13,7 +13,8 @@ struct SquareOnboard: AsyncParsableCommand {
             and .env, in that order; 'square-onboard serve --help' lists them.
             """,
         subcommands: [
-            DemoCommand.self, ServeCommand.self, RefreshCommand.self, KeysCommand.self, AdminCommand.self, EmulatorCommand.self,
+            DemoCommand.self, ServeCommand.self, RefreshCommand.self, KeysCommand.self, AdminCommand.self, PartnerCommand.self,
+            EmulatorCommand.self,
         ]
     )
 

@@ -28,7 +28,7 @@ struct AdminDashboardTests {
                 session: MerchantSessionSeed(hash: "hash-\(merchant)", csrfToken: "csrf-\(merchant)", expiresAt: at.addingTimeInterval(3600)),
                 audit: AuditEventRecord(occurredAt: at, actor: .merchant, action: .connectionConnected, merchantId: merchant)
             )
-            let id = try #require(saved.id)
+            let id = try #require(saved.connection.id)
             switch index % 4 {
             case 1:
                 let audit = AuditEventRecord(occurredAt: at, actor: .system, action: .tokenNeedsReauth, merchantId: merchant, detail: "refused")

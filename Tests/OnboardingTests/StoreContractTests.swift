@@ -83,7 +83,7 @@ struct StoreContractTests {
             stateHash: "state-\(merchant)-\(session)",
             session: MerchantSessionSeed(hash: "hash-\(session)", csrfToken: "csrf-\(session)", expiresAt: at.addingTimeInterval(3600)),
             audit: AuditEventRecord(occurredAt: at, actor: .merchant, action: .connectionConnected, merchantId: merchant)
-        )
+        ).connection
     }
 
     // MARK: Authorizations

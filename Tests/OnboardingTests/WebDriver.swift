@@ -90,6 +90,37 @@ struct WebDriver {
         throw WebDriverError.noNavigation(after: css, url: (try? await currentURL) ?? "?")
     }
 
+    /// Clicks the element matching `css` without waiting for a navigation (a button that opens a popup).
+    func press(_ css: String) async throws {
+        _ = try await onFreshElement(css) { id in try await command(.POST, "/element/\(id)/click", body: "{}") }
+    }
+
+    /// The handles of the session's open windows.
+    var windowHandles: [String] {
+        get async throws { try await command(.GET, "/window/handles")["value"] as? [String] ?? [] }
+    }
+
+    /// The handle of the window commands go to.
+    var windowHandle: String {
+        get async throws { try await command(.GET, "/window")["value"] as? String ?? "" }
+    }
+
+    /// Sends later commands to the window `handle`.
+    func switchToWindow(_ handle: String) async throws {
+        _ = try await command(.POST, "/window", body: json(["handle": handle]))
+    }
+
+    /// Waits up to `timeout` until the session has `count` windows; returns their handles.
+    func waitForWindows(_ count: Int, timeout: Duration = .seconds(10)) async throws -> [String] {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let handles = try await windowHandles
+            if handles.count == count { return handles }
+            guard ContinuousClock.now < deadline else { throw WebDriverError.notAnswering("\(count) windows (there are \(handles.count))") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     /// Types `text` into the field matching `css`, after clearing it.
     func type(_ text: String, into css: String) async throws {
         try await onFreshElement(css) { id in

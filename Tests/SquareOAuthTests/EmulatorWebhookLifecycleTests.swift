@@ -1,5 +1,6 @@
 import Foundation
 import SquareEmulator
+import TestSupport
 import Testing
 
 @Suite("The emulator's webhook deliveries end when the emulator stops")

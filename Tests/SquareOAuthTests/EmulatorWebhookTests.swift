@@ -4,6 +4,7 @@ import NIOCore
 import SquareEmulator
 import SquareOAuth
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("The emulator sends Square's oauth.authorization.revoked webhook")

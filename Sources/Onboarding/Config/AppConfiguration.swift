@@ -41,6 +41,8 @@ public struct AppConfiguration: Sendable {
     public var logFormat: LogFormat
     /// The bearer token `/metrics` requires; nil turns `/metrics` off.
     public var metricsBearerToken: Secret?
+    /// Whether `serve` and `demo` run the partner webhook dispatcher.
+    public var webhooksEnabled: Bool
     /// How long finished rows are kept before the retention sweep deletes them.
     public var retention: RetentionSettings
     /// Admin sessions and the sign-in throttle.
@@ -123,17 +125,7 @@ public struct AppConfiguration: Sendable {
 
         dataDirectory = settings.value(.dataDirectory)
         resourcesDirectory = settings.string(.resourcesDirectory, else: FileManager.default.currentDirectoryPath)
-        guard let keys = settings.string(.encryptionKeys), !keys.isEmpty else {
-            throw ConfigurationError.missing(
-                Setting.encryptionKeys.key,
-                "kid:base64key[,kid:base64key…]; make one with 'square-onboard keys generate'"
-            )
-        }
-        do {
-            keyRing = try KeyRing(parsing: keys)
-        } catch {
-            throw ConfigurationError.invalid(Setting.encryptionKeys.key, "\(error)")
-        }
+        keyRing = try Self.keyRing(settings)
         platformName = settings.value(.platformName)
         frameAncestors = settings.value(.frameAncestors)
         guard !frameAncestors.contains(";"), !frameAncestors.contains("\n") else {
@@ -151,6 +143,7 @@ public struct AppConfiguration: Sendable {
         }
         logFormat = format
         metricsBearerToken = settings.string(.metricsBearerToken).flatMap { $0.isEmpty ? nil : Secret($0) }
+        webhooksEnabled = try settings.bool(.webhooksEnabled)
         admin = try AdminSettings(settings: settings)
         webhookSignatureKey = settings.string(.webhookSignatureKey).flatMap { $0.isEmpty ? nil : Secret($0) }
         webhookNotificationURL = settings.string(.webhookURL, else: baseURL.absoluteString + "/webhooks/square")
@@ -165,6 +158,29 @@ public struct AppConfiguration: Sendable {
 
     /// The configuration sources in precedence order: command line, environment, `.env`.
     ///
+
+    /// The encryption keys from `onboard.encryptionKeys`, the first one active.
+    static func keyRing(_ settings: SettingsReader) throws -> KeyRing {
+        guard let keys = settings.string(.encryptionKeys), !keys.isEmpty else {
+            throw ConfigurationError.missing(
+                Setting.encryptionKeys.key,
+                "kid:base64key[,kid:base64key…]; make one with 'square-onboard keys generate'"
+            )
+        }
+        do {
+            return try KeyRing(parsing: keys)
+        } catch {
+            throw ConfigurationError.invalid(Setting.encryptionKeys.key, "\(error)")
+        }
+    }
+
+    /// Where the database is and the keys that seal its secrets: all that the offline partner commands need, so they
+    /// work without the Square settings `serve` requires.
+    package static func storeLocation(reader: ConfigReader) throws -> (databasePath: String, keyRing: KeyRing) {
+        let settings = SettingsReader(reader: reader)
+        let directory = settings.value(.dataDirectory)
+        return ((directory as NSString).appendingPathComponent("square-onboard.sqlite"), try keyRing(settings))
+    }
     /// `flags` maps settings to values as the command line gave them (already checked against `Setting.all`).
     package static func standardReader(flags: [Setting: String] = [:]) async throws -> ConfigReader {
         ConfigReader(providers: [

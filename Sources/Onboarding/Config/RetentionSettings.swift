@@ -28,7 +28,8 @@ public struct RetentionSettings: Sendable {
             authorizationsExpiredBefore: now.addingTimeInterval(-authorizations),
             sessionsEndedBefore: now.addingTimeInterval(-sessions),
             squareEventsReceivedBefore: now.addingTimeInterval(-squareEvents),
-            auditBefore: now.addingTimeInterval(-audit)
+            auditBefore: now.addingTimeInterval(-audit),
+            idempotencyKeysBefore: now.addingTimeInterval(-86_400)
         )
     }
 }

@@ -133,6 +133,7 @@ extension Setting {
         "the webhook notification URL exactly as registered at Square"
     )
     static let refreshEnabled = Setting("refresh.enabled", default: "true", "run the token refresher and status sweep in serve and demo")
+    static let webhooksEnabled = Setting("webhooks.enabled", default: "true", "send partners' webhooks from the outbox in serve and demo")
     static let refreshIntervalSeconds = Setting("refresh.intervalSeconds", default: "300", "how often the refresher looks for due connections")
     static let refreshAgeHours = Setting("refresh.ageHours", default: "168", "refresh access tokens older than this")
     static let refreshMarginHours = Setting("refresh.marginHours", default: "72", "refresh access tokens expiring within this")
@@ -247,7 +248,7 @@ extension Setting {
         refreshBackoffSeconds, refreshMaxBackoffSeconds, statusIntervalHours, authorizationLifetimeMinutes,
         retentionAuthorizationDays, retentionSessionDays, retentionSquareEventDays, retentionAuditDays, retentionBatchSize,
         httpIdleTimeoutSeconds, httpBodyTimeoutSeconds, httpMaxHeaderBytes, httpDrainSeconds, httpClientAddressHeader, rateLimitStartPerMinute,
-        rateLimitCallbackPerMinute, metricsBearerToken, logFormat,
+        rateLimitCallbackPerMinute, metricsBearerToken, logFormat, webhooksEnabled,
         adminSessionIdleMinutes, adminSessionLifetimeHours, adminSignInMaxFailures, adminSignInWindowMinutes,
     ]
 }

@@ -26,6 +26,11 @@ enum OnboardingError: Error, Equatable, Sendable {
     case requestTooLarge
     case invalidAddress
     case tooManyRequests(retryAfterSeconds: Int)
+    /// A partner's onboarding link that does not exist (or whose partner was removed).
+    case linkNotFound
+    /// A partner's link past its end, or already used to connect; the partner's name says whom to ask for a new one.
+    case linkExpired(partner: String)
+    case linkUsed(partner: String)
 
     var status: HTTPResponse.Status {
         switch self {
@@ -37,7 +42,8 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .squareReportedError, .squareRefusedCredentials, .squareUnavailable, .disconnectFailed: .badGateway
         case .squareRateLimited, .disconnectNeedsClientSecret, .storageUnavailable: .serviceUnavailable
         case .squareTimedOut: .gatewayTimeout
-        case .notFound: .notFound
+        case .notFound, .linkNotFound: .notFound
+        case .linkExpired, .linkUsed: .gone
         case .requestTooLarge: .contentTooLarge
         case .tooManyRequests: .tooManyRequests
         }
@@ -67,6 +73,9 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .requestTooLarge: "That request is too large"
         case .invalidAddress: "That address is not valid"
         case .tooManyRequests: "Too many attempts"
+        case .linkNotFound: "This connect link is not valid"
+        case .linkExpired: "This connect link has expired"
+        case .linkUsed: "This connect link was already used"
         }
     }
 
@@ -99,6 +108,10 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .tooManyRequests(let seconds):
             "Too many connection attempts came from your network in a short time, so this one was not processed. "
                 + "Please wait \(seconds == 1 ? "a second" : "\(seconds) seconds") and try again."
+        case .linkNotFound: "Check that you opened the whole link, or ask the service that sent it for a new one."
+        case .linkExpired(let partner): "Connect links work for a limited time. Ask \(partner) for a new one."
+        case .linkUsed(let partner):
+            "Each connect link works once, and a Square account was connected with this one. If that was not you, ask \(partner) for a new link."
         }
     }
 

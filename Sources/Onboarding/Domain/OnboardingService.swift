@@ -21,8 +21,12 @@ struct OnboardingService: Sendable {
     /// The stable environment name stored with connections and bound into their sealed tokens.
     var environmentName: String { configuration.environmentIdentity }
 
-    /// Creates the authorization row (hashed state, sealed verifier) and returns Square's consent URL.
-    func startAuthorization(browserBinding: String) async throws(OnboardingError) -> URL {
+    /// Creates the authorization row (hashed state, sealed verifier) and returns Square's consent URL; a partner's
+    /// link (checked again here) sets the scopes and where the merchant returns.
+    func startAuthorization(browserBinding: String, linkId: String? = nil) async throws(OnboardingError) -> URL {
+        var link: OnboardingLinkRecord?
+        if let linkId { link = try await openableLink(id: linkId).link }
+        let scopes = link.map { $0.scopes.split(separator: " ").map(String.init) } ?? configuration.scopes
         let now = clock.now()
         let state = SecureRandom.urlSafeToken(byteCount: 32)
         let stateHash = sha256Hex(state)
@@ -37,8 +41,10 @@ struct OnboardingService: Sendable {
         let authorization = AuthorizationRecord(
             stateHash: stateHash,
             sealedCodeVerifier: sealedVerifier,
-            scopes: configuration.scopes.joined(separator: " "),
+            scopes: scopes.joined(separator: " "),
             flow: configuration.flow,
+            partnerLinkId: link?.id,
+            returnUrl: link?.returnUrl,
             browserBindingHash: sha256Hex(browserBinding),
             createdAt: now,
             expiresAt: now.addingTimeInterval(configuration.authorizationLifetime)
@@ -50,14 +56,14 @@ struct OnboardingService: Sendable {
                     occurredAt: now,
                     actor: .merchant,
                     action: .authorizationStarted,
-                    detail: "flow=\(configuration.flow.rawValue) scopes=\(authorization.scopes)"
+                    detail: "flow=\(configuration.flow.rawValue) scopes=\(authorization.scopes)" + (link.map { " link=\($0.id)" } ?? "")
                 )
             )
         }
         return AuthorizeURL(
             environment: configuration.squareEnvironment,
             clientId: configuration.squareClientId,
-            scopes: configuration.scopes,
+            scopes: scopes,
             state: state,
             codeChallenge: verifier.codeChallenge,
             redirectURI: configuration.redirectURL
@@ -75,6 +81,8 @@ struct OnboardingService: Sendable {
     struct MerchantSessionGrant: Sendable {
         var token: String
         var connection: ConnectionRecord
+        /// Where a partner's merchant goes back to, signed; nil outside a partner's link.
+        var partnerReturn: PartnerReturn? = nil
     }
 
     /// Validates and consumes the state, exchanges the code, stores the connection and opens a merchant session.
@@ -152,6 +160,7 @@ struct OnboardingService: Sendable {
         // after the merchant has their answer (`NewConnectionChecks`), records those granted.
         let scopes = authorization.scopes
         let sessionToken = SecureRandom.urlSafeToken(byteCount: 32)
+        let partnerLink = try await partnerLink(of: authorization)
         let grant: ConnectionGrant
         do {
             grant = ConnectionGrant(
@@ -168,14 +177,15 @@ struct OnboardingService: Sendable {
                 scopesConfirmed: false,
                 shortLived: token.shortLived ?? false,
                 flow: authorization.flow,
-                receivedAt: now
+                receivedAt: now,
+                partnerLink: partnerLink.map { PartnerLinkUse(linkId: $0.link.id, partnerId: $0.partner.id, reference: $0.link.reference) }
             )
         } catch {
             logger.critical("Could not seal new tokens", metadata: ["merchant_id": .string(merchantId), "error": "\(error)"])
             throw .storageUnavailable
         }
         // Square issued tokens we may not keep: the merchant can simply connect again.
-        let connection = try await storing("storing a new connection", merchantId: merchantId) {
+        let saved = try await storing("storing a new connection", merchantId: merchantId) {
             try await store.saveConnection(
                 grant,
                 stateHash: stateHash,
@@ -193,9 +203,18 @@ struct OnboardingService: Sendable {
                 )
             )
         }
-        if let id = connection.id { newConnectionChecks?.enqueue(connectionId: id) }
+        if let id = saved.connection.id { newConnectionChecks?.enqueue(connectionId: id) }
         logger.info("Merchant connected", metadata: ["merchant_id": .string(merchantId)])
-        return MerchantSessionGrant(token: sessionToken, connection: connection)
+        let partnerReturn = partnerLink.flatMap { found in
+            returnToPartner(
+                found,
+                status: saved.heldByAnotherPartner ? .error : .connected,
+                result: saved.heldByAnotherPartner ? nil : (saved.reconnected ? "reconnected" : "created"),
+                merchantId: saved.heldByAnotherPartner ? nil : merchantId,
+                error: saved.heldByAnotherPartner ? "connected_through_another_partner" : nil
+            )
+        }
+        return MerchantSessionGrant(token: sessionToken, connection: saved.connection, partnerReturn: partnerReturn)
     }
 
     /// The live merchant session a browser cookie names, with its connection.
@@ -330,7 +349,7 @@ struct OnboardingService: Sendable {
     }
 
     /// Runs one storage operation; a failure is logged with what was being done and surfaces as `storageUnavailable`.
-    private func storing<T>(
+    func storing<T>(
         _ what: String,
         merchantId: String? = nil,
         _ operation: () async throws -> T

@@ -15,7 +15,9 @@ struct RetentionSweeper: Sendable {
         while !shouldStop() {
             let batch = try await store.deleteExpiredBatch(cutoffs, limit: settings.batchSize)
             total = total + batch
-            guard max(batch.authorizations, batch.sessions, batch.squareEvents, batch.auditEvents) == settings.batchSize else { break }
+            guard max(batch.authorizations, batch.sessions, batch.squareEvents, batch.auditEvents, batch.idempotencyKeys) == settings.batchSize else {
+                break
+            }
             await Task.yield()
         }
         if total.total > 0 {
@@ -24,6 +26,7 @@ struct RetentionSweeper: Sendable {
                 metadata: [
                     "authorizations": "\(total.authorizations)", "sessions": "\(total.sessions)",
                     "square_events": "\(total.squareEvents)", "audit_events": "\(total.auditEvents)",
+                    "idempotency_keys": "\(total.idempotencyKeys)",
                 ]
             )
         }

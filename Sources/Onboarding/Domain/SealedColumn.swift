@@ -28,5 +28,8 @@ struct SealedColumn: Sendable {
         SealedColumn(table: "adminUser", column: "totpSecretSealed", primaryKey: "id", contextColumns: ["name"]) {
             TokenVault.Context.adminTOTPSecret(adminName: $0["name", default: ""])
         },
+        SealedColumn(table: "partner", column: "webhookSecretSealed", primaryKey: "id", contextColumns: ["id"]) {
+            TokenVault.Context.partnerSecret(partnerId: $0["id", default: ""])
+        },
     ]
 }

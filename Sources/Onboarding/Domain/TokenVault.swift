@@ -23,6 +23,10 @@ struct TokenVault: Sendable {
         static func adminTOTPSecret(adminName: String) -> String {
             "adminUser.totpSecret|\(adminName)"
         }
+
+        static func partnerSecret(partnerId: String) -> String {
+            "partner.webhookSecret|\(partnerId)"
+        }
     }
 
     func sealAccessToken(_ token: Secret, environment: String, merchantId: String) throws -> String {
@@ -54,6 +58,15 @@ struct TokenVault: Sendable {
         let text = try keyRing.openString(sealed, context: Context.adminTOTPSecret(adminName: adminName))
         guard let secret = Base32.decode(text) else { throw CryptoError.malformedSealedBox }
         return secret
+    }
+
+    /// A partner's signing secret (webhooks and return URLs), bound to the partner's id.
+    func sealPartnerSecret(_ secret: String, partnerId: String) throws -> String {
+        try keyRing.seal(secret, context: Context.partnerSecret(partnerId: partnerId))
+    }
+
+    func openPartnerSecret(_ sealed: String, partnerId: String) throws -> String {
+        try keyRing.openString(sealed, context: Context.partnerSecret(partnerId: partnerId))
     }
 
     func openCodeVerifier(_ sealed: String, stateHash: String) throws -> Secret {

@@ -3,7 +3,7 @@ import Hummingbird
 /// The whole access policy in one place: global middleware, then one route group per realm with its own context.
 ///
 /// A handler never checks a session or a CSRF token itself: the group it is added to has already done so.
-/// The partner API (`/api/v1`, `PartnerRequestContext`) becomes one more group here. `adminPages` lets tests add
+/// The partner API (`/api/v1`, `PartnerRequestContext`) is one more group. `adminPages` lets tests add
 /// admin pages of their own behind the same realm.
 func buildRouter(
     services: AppServices,
@@ -62,6 +62,9 @@ func buildRouter(
     admin.add(.viewer, AdminHomeController(pages: pages, store: services.store, environment: environment, clock: services.clock).endpoints)
     admin.add(.viewer, AdminConnectionsController(pages: pages, store: services.store, environment: environment, clock: services.clock).endpoints)
     admin.add(.viewer, AdminAuditController(pages: pages, store: services.store, clock: services.clock).endpoints)
+    let partnerPages = AdminPartnersController(pages: pages, store: services.store, clock: services.clock)
+    admin.add(.viewer, partnerPages.viewerEndpoints)
+    admin.add(.operator, partnerPages.operatorEndpoints)
     let connectionDetail = AdminConnectionController(services: services, pages: pages)
     admin.add(.viewer, connectionDetail.viewerEndpoints)
     admin.add(.operator, connectionDetail.operatorEndpoints)
@@ -69,6 +72,9 @@ func buildRouter(
     admin.add(.viewer, account.endpoints)
     admin.add(.owner, account.ownerEndpoints)
     adminPages(admin)
+
+    // Partner API: the OpenAPI document is public; every operation needs a partner's API key and answers JSON.
+    PartnerAPIRealm.add(to: router, api: services.partnerAPI, store: services.store, clock: services.clock)
 
     // Square's webhooks: the HMAC signature over URL and raw body is the caller's identity.
     router.addRoutes(

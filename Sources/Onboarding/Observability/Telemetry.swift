@@ -26,6 +26,16 @@ enum Telemetry {
             Gauge(label: "square_onboard_connections", dimensions: [("status", status.rawValue)]).record(counts[status] ?? 0)
         }
     }
+
+    /// Counts a partner webhook attempt by event type and outcome (`delivered`, `failed`, `gave_up`).
+    static func webhookDelivered(type: String, outcome: String) {
+        Counter(label: "square_onboard_webhook_deliveries_total", dimensions: [("type", type), ("outcome", outcome)]).increment()
+    }
+
+    /// Sets how many partner webhooks wait to be sent or retried.
+    static func webhookOutbox(pending: Int) {
+        Gauge(label: "square_onboard_webhook_outbox_pending").record(pending)
+    }
 }
 
 extension TokenRefresher.Outcome {

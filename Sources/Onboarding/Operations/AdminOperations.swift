@@ -95,7 +95,8 @@ package enum AdminOperations {
         return AdminAccounts(store: store, clock: .system, logger: logger)
     }
 
-    private static func format(_ date: Date) -> String {
+    /// A time as the commands print it: `2026-11-26 17:41Z`.
+    static func format(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")

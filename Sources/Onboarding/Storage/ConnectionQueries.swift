@@ -17,6 +17,9 @@ struct ConnectionQuery: Sendable, Equatable {
     /// A prefix of the merchant id or of the partner's reference, matched literally (no wildcards).
     var search: String?
     var status: ConnectionStatus?
+    /// Only this partner's connections (the partner API), and only those with exactly this reference.
+    var partnerId: String? = nil
+    var reference: String? = nil
     var sort: Sort = .recent
     var limit: Int = 50
     /// Where the previous page ended.

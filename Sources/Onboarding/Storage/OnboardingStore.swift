@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Each write is one transaction; each method is named after what it means, not how it is stored.
 /// `Tests/OnboardingTests/StoreContractTests.swift` is the contract every engine must pass.
-protocol OnboardingStore: Sendable {
+protocol OnboardingStore: PartnerStore {
     // MARK: Authorizations
 
     /// Records a new authorization attempt and its audit event.
@@ -18,13 +18,14 @@ protocol OnboardingStore: Sendable {
 
     // MARK: Connections and merchant sessions
 
-    /// Stores a fresh grant: upserts the connection, closes the authorization, opens a merchant session, audits.
+    /// Stores a fresh grant: upserts the connection, closes the authorization, opens a merchant session, audits; a
+    /// partner's link is marked used and names the connection's partner (unless another partner has it already).
     func saveConnection(
         _ grant: ConnectionGrant,
         stateHash: String,
         session: MerchantSessionSeed,
         audit: AuditEventRecord
-    ) async throws(StorageError) -> ConnectionRecord
+    ) async throws(StorageError) -> SavedConnection
     /// The session a browser cookie's hash names, with its connection, while the session lasts.
     func merchantSession(hash: String, now: Date) async throws(StorageError) -> MerchantSession?
     /// Claims the right to revoke a connection at Square, so one caller talks to Square and the others wait for it.
@@ -244,6 +245,17 @@ struct ConnectionGrant: Sendable {
     var shortLived: Bool
     var flow: OAuthFlow
     var receivedAt: Date
+    /// The partner link that brought the merchant, if one did.
+    var partnerLink: PartnerLinkUse? = nil
+}
+
+/// What storing a grant did.
+struct SavedConnection: Sendable, Equatable {
+    var connection: ConnectionRecord
+    /// The merchant was connected before (in any status): the same row was re-authorised, not a new one made.
+    var reconnected: Bool
+    /// The grant came through a partner's link, but another partner already had this connection, which stays theirs.
+    var heldByAnotherPartner: Bool = false
 }
 
 /// A merchant session to open beside a new connection: the cookie's hash, its CSRF token, its end.
@@ -299,6 +311,8 @@ struct RetentionCutoffs: Sendable, Equatable {
     var sessionsEndedBefore: Date
     var squareEventsReceivedBefore: Date
     var auditBefore: Date
+    /// Partners' idempotency keys live a day.
+    var idempotencyKeysBefore: Date = .distantPast
 }
 
 /// How many rows of each kind a retention sweep deleted.
@@ -307,15 +321,17 @@ struct RetentionCounts: Sendable, Equatable {
     var sessions = 0
     var squareEvents = 0
     var auditEvents = 0
+    var idempotencyKeys = 0
 
-    var total: Int { authorizations + sessions + squareEvents + auditEvents }
+    var total: Int { authorizations + sessions + squareEvents + auditEvents + idempotencyKeys }
 
     static func + (left: Self, right: Self) -> Self {
         RetentionCounts(
             authorizations: left.authorizations + right.authorizations,
             sessions: left.sessions + right.sessions,
             squareEvents: left.squareEvents + right.squareEvents,
-            auditEvents: left.auditEvents + right.auditEvents
+            auditEvents: left.auditEvents + right.auditEvents,
+            idempotencyKeys: left.idempotencyKeys + right.idempotencyKeys
         )
     }
 }

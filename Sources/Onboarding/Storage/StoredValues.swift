@@ -59,6 +59,18 @@ enum AuditAction: String, Codable, Sendable, CaseIterable, DatabaseValueConverti
     case adminTOTPEnabled = "admin.totp_enabled"
     case adminTOTPReset = "admin.totp_reset"
     case adminRecoveryCodeUsed = "admin.recovery_code_used"
+    case partnerAdded = "partner.added"
+    case partnerUpdated = "partner.updated"
+    case partnerRemoved = "partner.removed"
+    case partnerKeyCreated = "partner.key_created"
+    case partnerKeyRevoked = "partner.key_revoked"
+    case partnerWebhookSecretRotated = "partner.webhook_secret_rotated"
+    case linkCreated = "link.created"
+    /// A partner read a connection's access token through the API (the token itself is never recorded).
+    case tokenIssued = "token.issued"
+    case webhookDeliveryFailed = "webhook.delivery_failed"
+    case webhookEndpointFailing = "webhook.endpoint_failing"
+    case webhookResent = "webhook.resent"
 }
 
 /// What an admin may do; each role grants the ones below it. Stored as text, checked by the schema.

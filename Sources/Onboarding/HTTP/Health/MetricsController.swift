@@ -33,6 +33,7 @@ struct MetricsController {
         if let overview = try? await store.connectionOverview(environment: environment, now: now, expiringBefore: now, failuresSince: now) {
             Telemetry.connections(overview.countsByStatus)
         }
+        if let pending = try? await store.pendingWebhookCount() { Telemetry.webhookOutbox(pending: pending) }
         var text: [UInt8] = []
         registry.emit(into: &text)
         return Response(

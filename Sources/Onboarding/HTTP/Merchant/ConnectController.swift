@@ -2,6 +2,11 @@ import Foundation
 import Hummingbird
 import OnboardCrypto
 
+/// The fields `POST /oauth/start` reads besides the CSRF token.
+private struct StartForm: Decodable {
+    var link: String?
+}
+
 /// The merchant's way in: the connect page, the start of an authorization, and Square's callback.
 struct ConnectController {
     let service: OnboardingService
@@ -21,6 +26,7 @@ struct ConnectController {
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
         routes.get("/", use: connectPage)
+        routes.get("/connect/{link}", use: linkPage)
         routes.post("/oauth/start", use: start)
         routes.get("/oauth/callback", use: callback)
         return routes
@@ -41,11 +47,25 @@ struct ConnectController {
         return response
     }
 
+    /// GET /connect/{link} — a partner's link: the connect page under the partner's name, for the link's scopes.
+    @Sendable func linkPage(request: Request, context: AppRequestContext) async throws -> Response {
+        let found = try await service.openableLink(id: context.parameters.get("link") ?? "")
+        let csrf = cookies.value(cookies.csrf, in: request) ?? SecureRandom.urlSafeToken()
+        var response = pages.page(
+            "connect",
+            ConnectPageModel(configuration: service.configuration, csrfToken: csrf, link: found.link, partnerName: found.partner.displayName)
+        )
+        response.setCookie(cookies.make(cookies.csrf, value: csrf, maxAge: 3600))
+        return response
+    }
+
     /// POST /oauth/start — creates the authorization and sends the browser to Square's consent page (CSRF checked before).
     @Sendable func start(request: Request, context: AppRequestContext) async throws -> Response {
         // A binding we signed is kept (several tabs may connect at once); anything else, planted or not, is replaced.
         let binding = cookies.binding(in: request) ?? SecureRandom.urlSafeToken()
-        let url = try await service.startAuthorization(browserBinding: binding)
+        var request = request
+        let form = try? URLEncodedFormDecoder().decode(StartForm.self, from: String(buffer: try await request.collectBody(upTo: 4096)))
+        let url = try await service.startAuthorization(browserBinding: binding, linkId: form?.link.flatMap { $0.isEmpty ? nil : $0 })
         var response = Response(status: .seeOther, headers: [.location: url.absoluteString])
         response.setCookie(cookies.bindingCookie(binding))
         return response
@@ -63,9 +83,28 @@ struct ConnectController {
         for value in [callback.state, callback.code, callback.error] {
             guard (value?.utf8.count ?? 0) <= 1024 else { throw OnboardingError.malformedCallback }
         }
-        let grant = try await service.completeAuthorization(callback, browserBinding: cookies.bindingToken(in: request))
-        var response = Response(status: .seeOther, headers: [.location: "/connection?connected=1"])
+        let outcome: Result<OnboardingService.MerchantSessionGrant, OnboardingError>
+        do {
+            outcome = .success(try await service.completeAuthorization(callback, browserBinding: cookies.bindingToken(in: request)))
+        } catch {
+            outcome = .failure(error)
+        }
+        if case .failure(let failure) = outcome, failure.happensAfterStateAccepted,
+            let partnerReturn = await service.partnerReturn(afterFailedCallbackWithState: callback.state, error: failure)
+        {
+            // A partner's merchant goes back to the partner with the outcome; anyone else sees our page for it.
+            return partnerAnswer(partnerReturn)
+        }
+        let grant = try outcome.get()
+        var response =
+            grant.partnerReturn.map(partnerAnswer) ?? Response(status: .seeOther, headers: [.location: "/connection?connected=1"])
         response.setCookie(cookies.make(cookies.session, value: grant.token, maxAge: Int(OnboardingService.merchantSessionLifetime)))
         return response
+    }
+
+    /// Back to the partner: a redirect, or in popup mode a page whose script reports to the opener and closes.
+    func partnerAnswer(_ partnerReturn: PartnerReturn) -> Response {
+        guard partnerReturn.mode == .popup else { return Response(status: .seeOther, headers: [.location: partnerReturn.url.absoluteString]) }
+        return pages.page("popup-result", PopupResultPageModel(partnerReturn))
     }
 }

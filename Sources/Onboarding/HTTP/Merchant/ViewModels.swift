@@ -14,10 +14,17 @@ struct ConnectPageModel: Sendable {
     var csrfToken: String
     var environmentLabel: String
     var isSandbox: Bool
+    /// A partner's link id, posted back with the form; nil on the plain connect page.
+    var linkId: String?
+    /// Who asks, when a partner's link brought the merchant.
+    var partnerName: String?
 
-    init(configuration: AppConfiguration, csrfToken: String) {
+    init(configuration: AppConfiguration, csrfToken: String, link: OnboardingLinkRecord? = nil, partnerName: String? = nil) {
         platformName = configuration.platformName
-        permissions = configuration.scopes.map { Permission(name: $0, description: SquareScope.describe($0)) }
+        let scopes = link.map { $0.scopes.split(separator: " ").map(String.init) } ?? configuration.scopes
+        permissions = scopes.map { Permission(name: $0, description: SquareScope.describe($0)) }
+        linkId = link?.id
+        self.partnerName = partnerName
         self.csrfToken = csrfToken
         switch configuration.squareEnvironment {
         case .production:
@@ -44,6 +51,8 @@ extension ConnectPageModel: MustacheParent {
         case "csrfToken": csrfToken
         case "environmentLabel": environmentLabel
         case "isSandbox": isSandbox
+        case "linkId": linkId.map { $0 as Any }
+        case "partnerName": partnerName.map { $0 as Any }
         default: nil
         }
     }
@@ -117,4 +126,26 @@ struct ErrorPageModel: Sendable {
     var message: String
     /// The request id, shown on internal errors so an operator can find the log line.
     var reference: String? = nil
+}
+
+/// The page that ends a popup-mode flow: its script posts the signed result to the opener and closes the window.
+struct PopupResultPageModel: Sendable {
+    /// The result as JSON, for the script (in a data attribute, HTML-escaped by the template).
+    var resultJSON: String
+    /// The partner's allowed popup origins as JSON; the script posts to each, so only the opener's own receives it.
+    var originsJSON: String
+    /// Where to go when there is no opener (the popup was blocked and the flow ran in the page itself).
+    var returnURL: String
+    var connected: Bool
+
+    init(_ partnerReturn: PartnerReturn) {
+        var result: [String: String] = ["type": "square-onboard.result"]
+        for field in partnerReturn.fields { result[field.name] = field.value }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        resultJSON = (try? encoder.encode(result)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        originsJSON = (try? encoder.encode(partnerReturn.popupOrigins)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        returnURL = partnerReturn.url.absoluteString
+        connected = partnerReturn.fields.contains { $0.name == "status" && $0.value == "connected" }
+    }
 }

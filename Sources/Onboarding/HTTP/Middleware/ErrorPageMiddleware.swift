@@ -2,7 +2,7 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// Turns every error into a page that keeps the real status and never shows internals.
+/// Turns every error into a page (or, under `/api/`, the partner API's JSON) that keeps the real status and never shows internals.
 struct ErrorPageMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let pages: PageRenderer
@@ -10,6 +10,9 @@ struct ErrorPageMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch  where request.uri.path.hasPrefix(PartnerAPIRealm.prefix + "/") {
+            // Outside the partner realm's own groups (an unknown endpoint): still the API's JSON envelope.
+            return PartnerAPIErrors.response(for: error, logger: context.logger, requestId: context.id)
         } catch let error as OnboardingError {
             return pages.error(error)
         } catch let error as HTTPError where error.status == .notFound {

@@ -16,7 +16,10 @@ struct RequestPathGuardMiddleware: RouterMiddleware {
             "\(request.method) refused: control character in the path",
             metadata: ["path": .string(Self.printable(path))]
         )
-        var response = pages.error(.invalidAddress)
+        var response =
+            path.hasPrefix(PartnerAPIRealm.prefix + "/")
+            ? PartnerAPIErrors.answer(.badRequest, code: "invalid_request", message: "the path holds characters no endpoint uses")
+            : pages.error(.invalidAddress)
         securityHeaders.apply(to: &response, path: path)
         return response
     }

@@ -26,10 +26,16 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
         response.headers[.contentSecurityPolicy] = contentSecurityPolicy
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.referrerPolicy] = "no-referrer"
-        response.headers[.crossOriginOpenerPolicy] = "same-origin"
+        // The flow's own pages keep their opener: in popup mode a partner's page opened them and waits for the result.
+        response.headers[.crossOriginOpenerPolicy] = Self.isFlowPage(path) ? "unsafe-none" : "same-origin"
         if !(Self.isStaticAsset(path) && (200..<400).contains(response.status.code)) {
             response.headers[.cacheControl] = "no-store"
         }
+    }
+
+    /// A page a popup-mode flow passes through: a partner's link, the start, Square's callback.
+    static func isFlowPage(_ path: String) -> Bool {
+        path.hasPrefix("/connect/") || path.hasPrefix("/oauth/")
     }
 
     /// A file of `Public/`, served by `PublicFiles` under its own prefix.

@@ -7,18 +7,31 @@ extension AppDatabase {
         stateHash: String,
         session: MerchantSessionSeed,
         audit: AuditEventRecord
-    ) async throws(StorageError) -> ConnectionRecord {
+    ) async throws(StorageError) -> SavedConnection {
         try await write { db in
             // Every connect runs this: cached statements and one upsert cost far less than records' generated SQL.
+            let before = try Row.fetchOne(
+                db.cachedStatement(sql: #"SELECT partnerId FROM "connection" WHERE environment = ? AND merchantId = ?"#),
+                arguments: [grant.environment, grant.merchantId]
+            )
+            let previousPartner: String? = before?["partnerId"]
+            // A partner's link names the connection's partner, unless another partner has it already (it stays theirs).
+            let heldByAnotherPartner = grant.partnerLink.map { previousPartner != nil && previousPartner != $0.partnerId } ?? false
+            let link = heldByAnotherPartner ? nil : grant.partnerLink
             let connection = try ConnectionRecord.fetchOne(
                 db.cachedStatement(sql: Self.upsertConnectionSQL),
                 arguments: [
                     grant.environment, grant.merchantId, grant.sealedAccessToken, grant.sealedRefreshToken, grant.tokenType,
                     grant.expiresAt, grant.refreshTokenExpiresAt, grant.scopes, grant.shortLived, grant.flow, ConnectionStatus.active,
                     grant.receivedAt, grant.receivedAt, grant.scopesConfirmed ? grant.receivedAt : nil, grant.receivedAt,
+                    link?.partnerId, link?.reference,
                 ]
             )
             guard let connection, let id = connection.id else { throw StorageError.constraintViolated("the connection was not stored") }
+            if let used = grant.partnerLink {
+                try db.cachedStatement(sql: #"UPDATE "onboardingLink" SET usedAt = ?, merchantId = ? WHERE id = ? AND usedAt IS NULL"#)
+                    .execute(arguments: [grant.receivedAt, grant.merchantId, used.linkId])
+            }
             try db.cachedStatement(sql: #"UPDATE "authorization" SET outcome = ?, merchantId = ? WHERE stateHash = ?"#)
                 .execute(arguments: [AuthorizationOutcome.connected, grant.merchantId, stateHash])
             try db.cachedStatement(
@@ -26,23 +39,27 @@ extension AppDatabase {
             ).execute(arguments: [session.hash, id, session.csrfToken, grant.receivedAt, session.expiresAt])
             try db.cachedStatement(sql: "INSERT INTO auditEvent (occurredAt, actor, action, merchantId, detail) VALUES (?, ?, ?, ?, ?)")
                 .execute(arguments: [audit.occurredAt, audit.actor, audit.action, audit.merchantId, audit.detail])
-            return connection
+            return SavedConnection(connection: connection, reconnected: before != nil, heldByAnotherPartner: heldByAnotherPartner)
         }
     }
 
-    /// Inserts a connection or, for a merchant connected before, renews it: fresh tokens, active, refresh state cleared.
+    /// Inserts a connection or, for a merchant connected before, renews it: fresh tokens, active, refresh state cleared;
+    /// a partner's link (only passed when the connection is free or already that partner's) sets partner and reference.
     private static let upsertConnectionSQL = """
         INSERT INTO "connection" (
             environment, merchantId, sealedAccessToken, sealedRefreshToken, tokenType, expiresAt, refreshTokenExpiresAt,
-            scopes, shortLived, flow, status, connectedAt, lastRefreshedAt, lastCheckedAt, refreshFailureCount, updatedAt
-        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+            scopes, shortLived, flow, status, connectedAt, lastRefreshedAt, lastCheckedAt, refreshFailureCount, updatedAt,
+            partnerId, partnerReference
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
         ON CONFLICT (environment, merchantId) DO UPDATE SET
             sealedAccessToken = excluded.sealedAccessToken, sealedRefreshToken = excluded.sealedRefreshToken,
             tokenType = excluded.tokenType, expiresAt = excluded.expiresAt, refreshTokenExpiresAt = excluded.refreshTokenExpiresAt,
             scopes = excluded.scopes, shortLived = excluded.shortLived, flow = excluded.flow, status = excluded.status,
             connectedAt = excluded.connectedAt, lastRefreshedAt = excluded.lastRefreshedAt, lastCheckedAt = excluded.lastCheckedAt,
             revokedAt = NULL, revokedBy = NULL, refreshLeaseUntil = NULL, refreshLeaseOwner = NULL, nextRefreshAt = NULL,
-            refreshFailureCount = 0, lastError = NULL, updatedAt = excluded.updatedAt
+            refreshFailureCount = 0, lastError = NULL, updatedAt = excluded.updatedAt,
+            partnerId = COALESCE(excluded.partnerId, "connection".partnerId),
+            partnerReference = COALESCE(excluded.partnerReference, "connection".partnerReference)
         RETURNING *
         """
 

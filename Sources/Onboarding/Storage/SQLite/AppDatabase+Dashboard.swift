@@ -57,6 +57,14 @@ extension AppDatabase {
             conditions.append("\"status\" = :status")
             arguments["status"] = status.rawValue
         }
+        if let partnerId = query.partnerId {
+            conditions.append("\"partnerId\" = :partnerId")
+            arguments["partnerId"] = partnerId
+        }
+        if let reference = query.reference {
+            conditions.append("\"partnerReference\" = :reference")
+            arguments["reference"] = reference
+        }
         var source = "\"connection\""
         if let search = query.search, !search.isEmpty {
             // A range on the text, not LIKE: an index serves it and nothing in the search acts as a wildcard.

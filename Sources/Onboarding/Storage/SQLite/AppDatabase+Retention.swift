@@ -19,7 +19,8 @@ extension AppDatabase {
                 authorizations: try delete("authorization", "expiresAt", before: cutoffs.authorizationsExpiredBefore),
                 sessions: try delete("merchantSession", "expiresAt", before: cutoffs.sessionsEndedBefore),
                 squareEvents: try delete("squareEvent", "receivedAt", before: cutoffs.squareEventsReceivedBefore),
-                auditEvents: try delete("auditEvent", "occurredAt", before: cutoffs.auditBefore)
+                auditEvents: try delete("auditEvent", "occurredAt", before: cutoffs.auditBefore),
+                idempotencyKeys: try delete("idempotencyKey", "createdAt", before: cutoffs.idempotencyKeysBefore)
             )
         }
     }

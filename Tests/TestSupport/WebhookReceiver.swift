@@ -3,42 +3,49 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Synchronization
-import Testing
 
 /// A stand-in for an app's webhook endpoint on a free loopback port: records every request and answers scripted statuses.
-final class WebhookReceiver: Sendable {
+public final class WebhookReceiver: Sendable {
     /// One request as the receiver saw it.
-    struct Received: Sendable {
-        var headers: HTTPFields
-        var body: [UInt8]
+    public struct Received: Sendable {
+        public var headers: HTTPFields
+        public var body: [UInt8]
         /// When the request arrived.
-        var at = ContinuousClock.now
+        public var at = ContinuousClock.now
 
-        func header(_ name: String) -> String? { headers.first { $0.name.canonicalName == name.lowercased() }?.value }
+        public func header(_ name: String) -> String? { headers.first { $0.name.canonicalName == name.lowercased() }?.value }
 
         /// The body as a JSON object.
-        var json: [String: Any] {
-            get throws { try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) }
+        public var json: [String: Any] {
+            get throws {
+                guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { throw ReceiverError.notAnObject }
+                return object
+            }
         }
     }
 
-    static let path = "/webhooks/square"
+    /// Why the receiver could not do what a test asked.
+    public enum ReceiverError: Error { case notAnObject, noPort }
+
+    public static let defaultPath = "/webhooks/square"
+    private let path: String
     private let state: Mutex<(received: [Received], statuses: [Int], holding: Bool)>
 
     /// Answers `statuses` in order, then 200; with `holdingAnswers`, answers nothing until `release()`.
-    init(statuses: [Int] = [], holdingAnswers: Bool = false) {
+    public init(statuses: [Int] = [], holdingAnswers: Bool = false, path: String = defaultPath) {
         state = Mutex(([], statuses, holdingAnswers))
+        self.path = path
     }
 
-    var received: [Received] { state.withLock { $0.received } }
+    public var received: [Received] { state.withLock { $0.received } }
 
     /// Lets held requests (and later ones) be answered.
-    func release() { state.withLock { $0.holding = false } }
+    public func release() { state.withLock { $0.holding = false } }
 
     /// Serves the receiver on a free loopback port for the duration of `body`, which gets the notification URL.
-    func run(_ body: @Sendable (_ notificationURL: String) async throws -> Void) async throws {
+    public func run(_ body: @Sendable (_ notificationURL: String) async throws -> Void) async throws {
         let router = Router(context: BasicRequestContext.self)
-        router.post(RouterPath(Self.path)) { request, _ -> Response in
+        router.post(RouterPath(path)) { request, _ -> Response in
             let buffer = try await request.body.collect(upTo: 1 << 20)
             let status = self.state.withLock { state in
                 state.received.append(Received(headers: request.headers, body: Array(buffer.readableBytesView)))
@@ -53,8 +60,8 @@ final class WebhookReceiver: Sendable {
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             defer { release() }
-            let port = try #require(client.port)
-            try await body("http://127.0.0.1:\(port)\(Self.path)")
+            guard let port = client.port else { throw ReceiverError.noPort }
+            try await body("http://127.0.0.1:\(port)\(path)")
         }
     }
 }

@@ -1,0 +1,80 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import OnboardCrypto
+
+/// Honours `Idempotency-Key` on the partner API's POSTs: a retry of the same request gets the first answer again.
+///
+/// The first answer is kept 24 hours (the retention sweep) unless it was a server error, so a retry after one runs
+/// again. An answer that carries a token (the access-token operation) is never kept: a retry runs again and gets a
+/// token at least as fresh, which is safe because asking for a token changes nothing a retry could double.
+struct IdempotencyMiddleware: RouterMiddleware {
+    typealias Context = PartnerRequestContext
+    static let header = HTTPField.Name("Idempotency-Key")!
+    let store: any OnboardingStore
+    let clock: AppClock
+    /// Paths whose answers must not be kept (they hold secrets).
+    let unkeptPathSuffixes: [String]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method == .post, let key = request.headers[Self.header] else { return try await next(request, context) }
+        guard !key.isEmpty, key.utf8.count <= 255, key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw PartnerError.invalidField(field: "Idempotency-Key", reason: "1 to 255 visible ASCII characters")
+        }
+        if unkeptPathSuffixes.contains(where: { request.uri.path.hasSuffix($0) }) { return try await next(request, context) }
+        let partnerId = context.caller.partner.id
+        var request = request
+        let body = try await request.collectBody(upTo: PartnerRequestLimits<Context>.maximumBodyBytes)
+        let requestHash = sha256Hex("\(request.method.rawValue) \(request.uri.path)\n" + String(buffer: body))
+        let logger = context.logger
+        if let kept = try await storingPartner(
+            "reading an idempotency key",
+            logger: logger,
+            { try await store.idempotentAnswer(partnerId: partnerId, key: key) }
+        ) {
+            return try replay(kept, requestHash: requestHash)
+        }
+        let response = try await next(request, context)
+        guard response.status.code < 500 else { return response }
+        var kept = response
+        let collector = CollectingWriter()
+        try await response.body.write(collector)
+        let collected = collector.buffer
+        let answer = IdempotencyKeyRecord(
+            partnerId: partnerId,
+            key: key,
+            requestHash: requestHash,
+            status: Int(response.status.code),
+            body: String(buffer: collected),
+            createdAt: clock.now()
+        )
+        let first = try await storingPartner("keeping an idempotent answer", logger: logger) { try await store.keepIdempotentAnswer(answer) }
+        // Another request with the same key finished first: its answer is the one every retry gets.
+        guard first == answer else { return try replay(first, requestHash: requestHash) }
+        kept.body = .init(byteBuffer: collected)
+        return kept
+    }
+
+    private func replay(_ kept: IdempotencyKeyRecord, requestHash: String) throws -> Response {
+        guard ConstantTime.equals(kept.requestHash, requestHash) else { throw PartnerError.idempotencyKeyReused }
+        return Response(
+            status: .init(code: kept.status),
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", HTTPField.Name("Idempotent-Replayed")!: "true"],
+            body: .init(byteBuffer: ByteBuffer(string: kept.body))
+        )
+    }
+}
+
+/// Collects a response body written through Hummingbird's writer interface.
+private final class CollectingWriter: ResponseBodyWriter {
+    private(set) var buffer = ByteBuffer()
+
+    func write(_ buffer: ByteBuffer) async throws {
+        var buffer = buffer
+        self.buffer.writeBuffer(&buffer)
+    }
+
+    func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}

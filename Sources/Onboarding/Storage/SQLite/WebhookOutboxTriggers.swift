@@ -1,0 +1,85 @@
+/// The partner webhook outbox, filled by the database itself: each change to a partner's connection adds its event
+/// in the same transaction as the change, so no event is lost and none is made for a change that rolled back.
+///
+/// One trigger per event type; each adds a row only for a partner with a webhook URL. The payload follows the
+/// Standard Webhooks shape `{"type","timestamp","data"}`; the row's id is the message id partners deduplicate on.
+enum WebhookOutboxTriggers {
+    /// The event types partners receive.
+    static let types = [
+        "connection.created", "connection.reconnected", "connection.refreshed", "connection.refresh_failed",
+        "connection.recovered", "connection.revoked",
+    ]
+
+    static var all: String {
+        [
+            trigger("webhook_connection_created_insert", on: "INSERT", type: "connection.created", when: "NEW.partnerId IS NOT NULL"),
+            trigger(
+                "webhook_connection_created_adopted",
+                on: "UPDATE",
+                type: "connection.created",
+                when: "OLD.partnerId IS NULL AND NEW.partnerId IS NOT NULL"
+            ),
+            trigger(
+                "webhook_connection_reconnected",
+                on: "UPDATE",
+                type: "connection.reconnected",
+                when: "OLD.partnerId = NEW.partnerId AND NEW.connectedAt <> OLD.connectedAt"
+            ),
+            trigger(
+                "webhook_connection_refreshed",
+                on: "UPDATE",
+                type: "connection.refreshed",
+                when: """
+                    NEW.partnerId IS NOT NULL AND NEW.connectedAt = OLD.connectedAt AND NEW.status = 'active' \
+                    AND NEW.lastRefreshedAt IS NOT OLD.lastRefreshedAt
+                    """
+            ),
+            trigger(
+                "webhook_connection_refresh_failed",
+                on: "UPDATE",
+                type: "connection.refresh_failed",
+                when: """
+                    NEW.partnerId IS NOT NULL AND (NEW.refreshFailureCount > OLD.refreshFailureCount \
+                    OR (NEW.status = 'needs_reauth' AND OLD.status <> 'needs_reauth'))
+                    """
+            ),
+            trigger(
+                "webhook_connection_recovered",
+                on: "UPDATE",
+                type: "connection.recovered",
+                when: """
+                    NEW.partnerId IS NOT NULL AND NEW.status = 'active' AND NEW.connectedAt = OLD.connectedAt \
+                    AND (OLD.status IN ('needs_reauth', 'expired') OR (OLD.refreshFailureCount > 0 AND NEW.refreshFailureCount = 0))
+                    """
+            ),
+            trigger(
+                "webhook_connection_revoked",
+                on: "UPDATE",
+                type: "connection.revoked",
+                when: "NEW.partnerId IS NOT NULL AND NEW.status = 'revoked' AND OLD.status <> 'revoked'"
+            ),
+        ].joined(separator: "\n")
+    }
+
+    private static func trigger(_ name: String, on event: String, type: String, when condition: String) -> String {
+        """
+        CREATE TRIGGER "\(name)" AFTER \(event) ON "connection" WHEN \(condition)
+        BEGIN
+            INSERT INTO "webhookDelivery" ("id", "partnerId", "type", "merchantId", "payload", "createdAt")
+            SELECT 'msg_' || lower(hex(randomblob(16))), "partner"."id", '\(type)', NEW."merchantId",
+                json_object(
+                    'type', '\(type)',
+                    'timestamp', replace(NEW."updatedAt", ' ', 'T') || 'Z',
+                    'data', json_object(
+                        'merchant_id', NEW."merchantId",
+                        'reference', NEW."partnerReference",
+                        'status', NEW."status",
+                        'environment', NEW."environment",
+                        'revoked_by', NEW."revokedBy",
+                        'reason', CASE WHEN NEW."status" = 'active' THEN NULL ELSE NEW."lastError" END)),
+                NEW."updatedAt"
+            FROM "partner" WHERE "partner"."id" = NEW."partnerId" AND "partner"."webhookUrl" IS NOT NULL;
+        END;
+        """
+    }
+}

@@ -1,0 +1,138 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import OnboardCrypto
+import SquareEmulator
+import TestSupport
+import Testing
+
+@testable import Onboarding
+
+@Suite("Partner webhooks: the outbox, Standard Webhooks signatures, retries, giving up")
+struct PartnerWebhookTests {
+    typealias H = ServiceHarness
+
+    /// Whether a delivery's signature checks out the way Standard Webhooks receivers check it.
+    static func verify(_ received: WebhookReceiver.Received, secret: String) throws -> Bool {
+        let id = try #require(received.header("webhook-id"))
+        let timestamp = try #require(received.header("webhook-timestamp"))
+        let key = Array(try #require(Data(base64Encoded: String(secret.dropFirst("whsec_".count)))))
+        let signed = Array("\(id).\(timestamp).".utf8) + received.body
+        let expected = "v1," + Data(HMACSHA256.authenticationCode(for: signed, key: key)).base64EncodedString()
+        return received.header("webhook-signature") == expected
+    }
+
+    static func waitFor(_ receiver: WebhookReceiver, count: Int) async throws -> [WebhookReceiver.Received] {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while receiver.received.count < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        return receiver.received
+    }
+
+    @Test func aPartnerHearsOfTheConnectionAndItsRevocationSigned() async throws {
+        let receiver = WebhookReceiver(path: "/hooks")
+        try await receiver.run { url in
+            try await H.run { h in
+                let partner = try await TestPartner.add(h, webhookURL: url)
+                try await h.withService { browser in
+                    _ = try await partner.connect(h, browser, reference: "acct-7")
+                    let created = try await Self.waitFor(receiver, count: 1)
+                    #expect(created.count == 1)
+                    let first = try #require(created.first)
+                    #expect(try Self.verify(first, secret: partner.secret))
+                    let json = try first.json
+                    #expect(json["type"] as? String == "connection.created")
+                    let data = try #require(json["data"] as? [String: Any])
+                    #expect(data["merchant_id"] as? String == "MLSANDBOXCAFE" && data["reference"] as? String == "acct-7")
+                    #expect(first.header("webhook-id")?.hasPrefix("msg_") == true)
+
+                    #expect(try await partner.call(browser, .delete, "/connections/MLSANDBOXCAFE").status == .ok)
+                    let both = try await Self.waitFor(receiver, count: 2)
+                    let revoked = try both[1].json
+                    #expect(revoked["type"] as? String == "connection.revoked")
+                    #expect((revoked["data"] as? [String: Any])?["revoked_by"] as? String == "partner:\(partner.record.id)")
+                    #expect(!String(decoding: both[1].body, as: UTF8.self).contains("EAAA"), "no token in a webhook")
+                }
+            }
+        }
+    }
+
+    @Test func aFailingEndpointIsRetriedWithTheSameIdUntilItAnswers() async throws {
+        let receiver = WebhookReceiver(statuses: [500, 503], path: "/hooks")
+        try await receiver.run { url in
+            try await H.run { h in
+                let partner = try await TestPartner.add(h, webhookURL: url)
+                let store = try h.database()
+                try await h.withService(["webhooks.enabled": "false"]) { browser in
+                    let answer = try await partner.connect(h, browser)
+                    #expect(answer.status == .seeOther, "the merchant's callback does not wait for the webhook")
+                }
+                let dispatcher = WebhookDispatcher(
+                    store: store,
+                    vault: TokenVault(keyRing: try h.configuration().keyRing),
+                    clock: h.clock.appClock,
+                    logger: Logger(label: "test")
+                )
+                try await Self.withClient { client in
+                    #expect(await dispatcher.pass(client: client) == 1)
+                    #expect(await dispatcher.pass(client: client) == 0, "not before its retry time")
+                    h.clock.advance(by: 10)
+                    #expect(await dispatcher.pass(client: client) == 1)
+                    h.clock.advance(by: 60)
+                    #expect(await dispatcher.pass(client: client) == 1)
+                }
+                let ids = Set(receiver.received.compactMap { $0.header("webhook-id") })
+                #expect(receiver.received.count == 3 && ids.count == 1, "three attempts of one message")
+                let delivery = try #require(try await store.webhookDeliveries(partnerId: partner.record.id, limit: 10).first)
+                #expect(delivery.deliveredAt != nil && delivery.attempts == 3 && delivery.lastStatus == 200)
+                #expect(try await store.pendingWebhookCount() == 0)
+            }
+        }
+    }
+
+    @Test func anEndpointDownForDaysIsGivenUpOnMarkedAndAudited() async throws {
+        try await H.run { h in
+            // A port nothing listens on: every attempt fails to connect.
+            let partner = try await TestPartner.add(h, webhookURL: "http://127.0.0.1:9/hooks")
+            let store = try h.database()
+            try await h.withService(["webhooks.enabled": "false"]) { browser in
+                _ = try await partner.connect(h, browser)
+            }
+            var dispatcher = WebhookDispatcher(
+                store: store,
+                vault: TokenVault(keyRing: try h.configuration().keyRing),
+                clock: h.clock.appClock,
+                logger: Logger(label: "test")
+            )
+            dispatcher.timeout = .milliseconds(500)
+            try await Self.withClient { client in
+                var attempts = 0
+                for _ in 0..<40 {
+                    attempts += await dispatcher.pass(client: client)
+                    h.clock.advance(by: 8 * 3_600)
+                    if try await store.pendingWebhookCount() == 0 { break }
+                }
+                #expect(attempts >= 9, "retried through the whole backoff schedule")
+            }
+            let delivery = try #require(try await store.webhookDeliveries(partnerId: partner.record.id, limit: 1).first)
+            #expect(delivery.failedAt != nil && delivery.deliveredAt == nil)
+            #expect(delivery.failedAt!.timeIntervalSince(delivery.createdAt) >= 3 * 86_400, "retried for at least three days")
+            #expect(try await store.partner(id: partner.record.id)?.webhookFailingSince != nil, "the endpoint is marked failing")
+            let audit = try await store.auditEvents().filter { $0.action == .webhookEndpointFailing }
+            #expect(audit.count == 1)
+        }
+    }
+
+    static func withClient(_ body: (HTTPClient) async throws -> Void) async throws {
+        // Refused connections fail fast (AsyncHTTPClient retries a refused connect until its connect timeout).
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .milliseconds(200))))
+        do {
+            try await body(client)
+        } catch {
+            try await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+}
