@@ -45,7 +45,7 @@ extension TokenRefresher {
     /// Reads the due set a page of ids at a time and leases it a chunk at a time, one transaction per chunk.
     ///
     /// A paced pass leases one row right before its refresh starts; an unpaced one a few rounds of refreshes at once, so
-    /// no leased row waits long. Memory stays flat however many are due: a page of ids and the chunk in hand.
+    /// no leased row waits long. Besides the report (a result per connection), it holds a page of ids and the chunk in hand.
     private func refreshDue(
         actor: AuditActor,
         shouldStop: @escaping @Sendable () -> Bool,
