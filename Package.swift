@@ -66,21 +66,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The partner API's types and server protocol, generated at build time from openapi.json (the contract),
-        // which is also served as-is at /api/v1/openapi.json.
-        .target(
-            name: "PartnerAPI",
-            dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
-            resources: [.copy("openapi.json")],
-            // The generated code imports at `package` level; this makes the resource accessor's plain imports internal.
-            swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")],
-            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
-        ),
         .target(
             name: "Onboarding",
             dependencies: [
                 "OnboardCrypto",
-                "PartnerAPI",
                 "SquareOAuth",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
@@ -94,7 +83,11 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // The partner API's contract: its types and server protocol are generated from it at build time, and the
+            // file itself is a resource, served as written at /api/v1/openapi.json.
+            resources: [.copy("HTTP/PartnerAPI/openapi.json")],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
         .executableTarget(
             name: "square-onboard",
@@ -138,7 +131,6 @@ let package = Package(
             name: "OnboardingTests",
             dependencies: [
                 "Onboarding",
-                "PartnerAPI",
                 "square-onboard",
                 "SquareEmulator",
                 "TestSupport",

@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOPosix
-import PartnerAPI
 import ServiceLifecycle
 import SquareOAuth
 

@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import PartnerAPI
 import SquareEmulator
 import Testing
 

@@ -145,3 +145,120 @@ extension StoreContractTests {
         #expect(try await store.connectionsDueForRefresh(settings: Self.settings, now: cutoff, merchantId: nil).map(\.id) == [id])
     }
 }
+
+/// The storage contract for whole passes: leasing the due set in chunks, group commits, releasing unused leases.
+extension StoreContractTests {
+    @Test(arguments: engines) func aChunkLeaseTakesOnlyRowsStillDueAndFreeAndEachOnce(engine: StoreEngine) async throws {
+        let store = try engine.make()
+        let s = Self.settings
+        var old: [Int64] = []
+        for day in 8..<13 {
+            old.append(try #require(try await Self.connect(store, "ML\(day)", at: Self.now.addingTimeInterval(TimeInterval(-day) * 86_400)).id))
+        }
+        let fresh = try #require(try await Self.connect(store, "MLNEW").id)
+        let due = try await store.connectionIdsDueForRefresh(settings: s, now: Self.now, limit: 100)
+        #expect(due == (try await store.connectionsDueForRefresh(settings: s, now: Self.now, merchantId: nil)).map(\.id!), "the due set's order")
+        #expect(Set(due) == Set(old))
+        #expect(try await store.connectionIdsDueForRefresh(settings: s, now: Self.now, limit: 2) == Array(due.prefix(2)))
+
+        // Since the ids were read: another worker leased one, one failed and backs off, one was revoked.
+        _ = try await store.leaseForRefresh(connectionId: old[0], owner: "other", settings: s, force: false, now: Self.now)
+        try await store.recordRefreshFailure(
+            connectionId: old[1],
+            reason: "503",
+            retryAt: Self.now.addingTimeInterval(60),
+            now: Self.now,
+            audit: Self.audit(.tokenRefreshFailed)
+        )
+        _ = try await store.markRevoked(connectionId: old[2], by: "merchant", now: Self.now, audit: Self.audit(.connectionRevoked))
+        let leases = try await store.leaseForRefresh(connectionIds: old + [fresh, 999], owner: "w", settings: s, now: Self.now)
+        #expect(leases.map(\.connection.id!) == [old[3], old[4]], "only rows still due and free, in the order asked")
+        #expect(leases.allSatisfy { $0.owner == "w" && !$0.previousAttemptInterrupted })
+        for id in [old[3], old[4]] {
+            let row = try #require(try await store.connection(id: id))
+            #expect(row.refreshLeaseOwner == "w" && row.refreshLeaseUntil == Self.now.addingTimeInterval(s.leaseDuration))
+        }
+        #expect(try await store.connection(id: old[0])?.refreshLeaseOwner == "other", "another worker's lease is kept")
+        #expect(try await store.connection(id: fresh)?.refreshLeaseUntil == nil, "a row not due is never leased")
+        #expect(try await store.leaseForRefresh(connectionIds: [old[3]], owner: "x", settings: s, now: Self.now).isEmpty, "nor twice")
+        #expect(
+            try await store.leaseForRefresh(connectionId: old[3], owner: "x", settings: s, force: true, now: Self.now)
+                == .failure(.busy(until: Self.now.addingTimeInterval(s.leaseDuration))),
+            "a chunk's lease keeps single leases out too"
+        )
+        #expect(try await store.connectionIdsDueForRefresh(settings: s, now: Self.now, limit: 100).isEmpty, "leased rows leave the due set")
+
+        let lapsed = Self.now.addingTimeInterval(s.leaseDuration + 1)
+        let again = try await store.leaseForRefresh(connectionIds: old, owner: "x", settings: s, now: lapsed)
+        #expect(Set(again.map(\.connection.id!)) == [old[0], old[1], old[3], old[4]], "lapsed leases and backoffs end")
+        #expect(again.filter(\.previousAttemptInterrupted).count == 3, "a lapsed lease says an earlier attempt did not finish")
+    }
+
+    @Test(arguments: engines) func aGroupCommitStoresEachRefreshAsASingleSaveWouldAndSkipsTheRevoked(engine: StoreEngine) async throws {
+        let store = try engine.make()
+        let a = try #require(try await Self.connect(store, "MLA").id)
+        let b = try #require(try await Self.connect(store, "MLB").id)
+        let c = try #require(try await Self.connect(store, "MLC").id)
+        for id in [a, b, c] {
+            _ = try await store.leaseForRefresh(connectionId: id, owner: "w", settings: Self.settings, force: true, now: Self.now)
+        }
+        try await store.recordRefreshFailure(
+            connectionId: b,
+            reason: "503",
+            retryAt: Self.now,
+            now: Self.now,
+            audit: Self.audit(.tokenRefreshFailed, merchant: "MLB")
+        )
+        _ = try await store.markRevoked(connectionId: c, by: "merchant", now: Self.now, audit: Self.audit(.connectionRevoked, merchant: "MLC"))
+        let later = Self.now.addingTimeInterval(60)
+        func save(_ id: Int64, _ merchant: String, refresh: String?) -> RefreshSave {
+            RefreshSave(
+                tokens: RefreshedTokens(
+                    sealedAccessToken: "sb1.k.new-access-\(merchant)",
+                    sealedRefreshToken: refresh,
+                    expiresAt: later.addingTimeInterval(30 * 86_400),
+                    refreshTokenExpiresAt: refresh == nil ? nil : later.addingTimeInterval(90 * 86_400),
+                    shortLived: false
+                ),
+                connectionId: id,
+                now: later,
+                audit: AuditEventRecord(occurredAt: later, actor: .system, action: .tokenRefreshed, merchantId: merchant)
+            )
+        }
+        let saved = try await store.saveRefreshedTokens([
+            save(a, "MLA", refresh: "sb1.k.new-refresh-MLA"), save(b, "MLB", refresh: nil), save(c, "MLC", refresh: nil),
+        ])
+        #expect(saved == [true, true, false], "one answer per save, in order; the revoked row is left alone")
+
+        let rowA = try #require(try await store.connection(id: a))
+        #expect(rowA.sealedAccessToken == "sb1.k.new-access-MLA" && rowA.sealedRefreshToken == "sb1.k.new-refresh-MLA")
+        #expect(rowA.refreshTokenExpiresAt == later.addingTimeInterval(90 * 86_400) && rowA.expiresAt == later.addingTimeInterval(30 * 86_400))
+        #expect(rowA.lastRefreshedAt == later && rowA.refreshLeaseUntil == nil && rowA.refreshLeaseOwner == nil && rowA.status == .active)
+        let rowB = try #require(try await store.connection(id: b))
+        #expect(rowB.sealedRefreshToken == "sb1.k.refresh-sb1.k.access-MLB", "no new refresh token: the stored one stays")
+        #expect(rowB.refreshTokenExpiresAt == Self.now.addingTimeInterval(90 * 86_400), "and so does its expiry")
+        #expect(rowB.refreshFailureCount == 0 && rowB.lastError == nil && rowB.nextRefreshAt == nil, "failures are cleared")
+        let rowC = try #require(try await store.connection(id: c))
+        #expect(rowC.status == .revoked && rowC.sealedAccessToken == nil, "a revoked connection gets no tokens back")
+
+        let refreshed = try await store.auditEvents().filter { $0.action == .tokenRefreshed }
+        #expect(refreshed.compactMap(\.merchantId) == ["MLA", "MLB"], "one audit event per stored refresh")
+    }
+
+    @Test(arguments: engines) func unusedLeasesAreReleasedOnlyByTheirOwner(engine: StoreEngine) async throws {
+        let store = try engine.make()
+        let s = Self.settings
+        var ids: [Int64] = []
+        for merchant in ["MLA", "MLB", "MLC"] {
+            ids.append(try #require(try await Self.connect(store, merchant, at: Self.now.addingTimeInterval(-8 * 86_400)).id))
+        }
+        _ = try await store.leaseForRefresh(connectionId: ids[2], owner: "other", settings: s, force: false, now: Self.now)
+        let leased = try await store.leaseForRefresh(connectionIds: ids, owner: "w", settings: s, now: Self.now)
+        #expect(leased.map(\.connection.id!) == Array(ids.prefix(2)))
+        try await store.releaseLeases(connectionIds: ids, owner: "w")
+        #expect(try await store.connection(id: ids[0])?.refreshLeaseUntil == nil)
+        #expect(try await store.connection(id: ids[1])?.refreshLeaseUntil == nil)
+        #expect(try await store.connection(id: ids[2])?.refreshLeaseOwner == "other", "another worker's lease stays")
+        #expect(Set(try await store.connectionIdsDueForRefresh(settings: s, now: Self.now, limit: 10)) == Set(ids.prefix(2)), "due again")
+    }
+}

@@ -29,6 +29,8 @@ actor TokenRefresher {
     nonisolated let clientSecret: Secret?
     nonisolated let clock: AppClock
     nonisolated let logger: Logger
+    /// Writes finished refreshes in group commits.
+    nonisolated let committer: RefreshCommitter
     /// This process's name on leases it takes.
     nonisolated let owner = "worker-" + SecureRandom.urlSafeToken(byteCount: 9)
     private var inFlight: [Int64: Task<Outcome, Never>] = [:]
@@ -42,6 +44,7 @@ actor TokenRefresher {
         clientSecret = configuration.squareClientSecret
         self.clock = clock
         self.logger = logger
+        committer = RefreshCommitter(store: store)
     }
 
     /// Refreshes one connection now, or joins the refresh of it already running in this process.
@@ -53,6 +56,18 @@ actor TokenRefresher {
         inFlight[connectionId] = task
         let outcome = await task.value
         inFlight[connectionId] = nil
+        Telemetry.refreshed(outcome)
+        return outcome
+    }
+
+    /// Refreshes a connection a pass already leased, registered like `refresh(connectionId:actor:force:)` so callers join it.
+    func refresh(leased lease: RefreshLease, actor: AuditActor) async -> Outcome {
+        let id = lease.connection.id!
+        if let running = inFlight[id] { return await running.value }
+        let task = Task { await self.refresh(lease, actor: actor) }
+        inFlight[id] = task
+        let outcome = await task.value
+        inFlight[id] = nil
         Telemetry.refreshed(outcome)
         return outcome
     }
@@ -145,17 +160,19 @@ actor TokenRefresher {
                     refreshTokenExpiresAt: answer.refreshTokenExpiresAt.flatMap(SquareDate.parse),
                     shortLived: answer.shortLived ?? false
                 )
-                let saved = try await store.saveRefreshedTokens(
-                    tokens,
-                    connectionId: connection.id!,
-                    now: now,
-                    audit: AuditEventRecord(
-                        occurredAt: now,
-                        actor: actor,
-                        action: .tokenRefreshed,
-                        merchantId: connection.merchantId,
-                        detail:
-                            "expires_at=\(answer.expiresAt ?? "-") refresh_token_rotated=\(answer.refreshToken != nil && connection.flow == .pkce)"
+                let saved = try await committer.save(
+                    RefreshSave(
+                        tokens: tokens,
+                        connectionId: connection.id!,
+                        now: now,
+                        audit: AuditEventRecord(
+                            occurredAt: now,
+                            actor: actor,
+                            action: .tokenRefreshed,
+                            merchantId: connection.merchantId,
+                            detail:
+                                "expires_at=\(answer.expiresAt ?? "-") refresh_token_rotated=\(answer.refreshToken != nil && connection.flow == .pkce)"
+                        )
                     )
                 )
                 guard saved else { return .revokedMeanwhile }

@@ -92,6 +92,14 @@ protocol OnboardingStore: PartnerStore {
         now: Date
     )
         async throws(StorageError) -> Result<RefreshLease, LeaseRefusal>
+    /// The ids of up to `limit` connections due for a refresh and free to lease, in `connectionsDueForRefresh`'s order.
+    func connectionIdsDueForRefresh(settings: TokenLifeSettings, now: Date, limit: Int) async throws(StorageError) -> [Int64]
+    /// Leases, in one transaction, each of `connectionIds` still due, refreshable and free (not backing off), each by the
+    /// same conditional update as `leaseForRefresh`; the others are left out of the answer.
+    func leaseForRefresh(connectionIds: [Int64], owner: String, settings: TokenLifeSettings, now: Date) async throws(StorageError) -> [RefreshLease]
+    /// Stores several refreshes in one transaction (a group commit), each exactly as `saveRefreshedTokens` would;
+    /// one answer per save, in order: false for a connection revoked meanwhile.
+    func saveRefreshedTokens(_ saves: [RefreshSave]) async throws(StorageError) -> [Bool]
     /// Stores refreshed tokens, clears the lease and failures, and audits; false when the connection was revoked meanwhile.
     func saveRefreshedTokens(
         _ tokens: RefreshedTokens,
@@ -113,6 +121,8 @@ protocol OnboardingStore: PartnerStore {
     func markNeedsReauth(connectionId: Int64, reason: String, now: Date, audit: AuditEventRecord) async throws(StorageError)
     /// Lets go of a lease without changing anything else.
     func releaseLease(connectionId: Int64, owner: String) async throws(StorageError)
+    /// Lets go of several leases in one transaction; only the owner's leases are released.
+    func releaseLeases(connectionIds: [Int64], owner: String) async throws(StorageError)
     /// Active connections whose token status was not checked since `checkedBefore`, least recently checked first.
     func connectionsDueForStatusCheck(checkedBefore: Date) async throws(StorageError) -> [ConnectionRecord]
     /// Records a status check Square answered with success.
@@ -358,6 +368,14 @@ struct RefreshedTokens: Sendable {
     var expiresAt: Date?
     var refreshTokenExpiresAt: Date?
     var shortLived: Bool
+}
+
+/// One finished refresh to store: the sealed tokens, the row, when, and its audit event.
+struct RefreshSave: Sendable {
+    var tokens: RefreshedTokens
+    var connectionId: Int64
+    var now: Date
+    var audit: AuditEventRecord
 }
 
 /// Why a lease was not granted.

@@ -1,6 +1,5 @@
 import Foundation
 import OpenAPIRuntime
-import PartnerAPI
 
 /// The partner API's operations, as the OpenAPI document declares them; errors are thrown as `PartnerError`.
 struct PartnerAPIHandler: APIProtocol {

@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import HummingbirdAuth
 import OpenAPIHummingbird
-import PartnerAPI
 
 /// The partner API realm (`/api/v1`): the public OpenAPI document, then every operation behind an API key.
 enum PartnerAPIRealm {

@@ -90,7 +90,7 @@ extension AppDatabase {
     }
 
     func recordPartnerKeyUse(keyId: Int64, now: Date) async throws(StorageError) {
-        try await write { db in
+        _ = try await write { db in
             try PartnerApiKeyRecord.filter(key: keyId)
                 .filter(PartnerApiKeyRecord.Columns.lastUsedAt == nil || PartnerApiKeyRecord.Columns.lastUsedAt < now.addingTimeInterval(-60))
                 .updateAll(db, PartnerApiKeyRecord.Columns.lastUsedAt.set(to: now))

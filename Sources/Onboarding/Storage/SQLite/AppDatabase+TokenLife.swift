@@ -81,36 +81,83 @@ extension AppDatabase {
         }
     }
 
+    /// The due set's ids only: a pass holds a page of them (8 bytes a row) and leases them a chunk at a time.
+    func connectionIdsDueForRefresh(settings: TokenLifeSettings, now: Date, limit: Int) async throws(StorageError) -> [Int64] {
+        let (condition, arguments) = Self.dueForRefresh(settings: settings, now: now, merchantId: nil)
+        let sql = "SELECT id FROM connection WHERE \(condition) ORDER BY expiresAt ASC, id ASC LIMIT \(max(1, limit))"
+        return try await read { db in try Int64.fetchAll(db, sql: sql, arguments: arguments) }
+    }
+
+    /// Leases, in one transaction, each of `connectionIds` that is still due, refreshable and free, as `leaseForRefresh` would.
+    func leaseForRefresh(connectionIds: [Int64], owner: String, settings: TokenLifeSettings, now: Date) async throws(StorageError) -> [RefreshLease] {
+        let until = now.addingTimeInterval(settings.leaseDuration)
+        return try await write { db in
+            let read = try db.cachedStatement(sql: "SELECT * FROM connection WHERE id = ?")
+            let lease = try db.cachedStatement(sql: Self.leaseSQL)
+            var leases: [RefreshLease] = []
+            leases.reserveCapacity(connectionIds.count)
+            for id in connectionIds {
+                // Read again under the write lock: another process may have refreshed, failed or leased it since.
+                guard let connection = try ConnectionRecord.fetchOne(read, arguments: [id]),
+                    ConnectionStatus.refreshable.contains(connection.status), connection.sealedRefreshToken != nil,
+                    connection.refreshLeaseUntil.map({ $0 <= now }) ?? true, connection.nextRefreshAt.map({ $0 <= now }) ?? true,
+                    settings.isDue(connection, now: now)
+                else { continue }
+                try lease.execute(arguments: [until, owner, now, id, now])
+                guard db.changesCount == 1 else { continue }
+                leases.append(RefreshLease(connection: connection, owner: owner, previousAttemptInterrupted: connection.refreshLeaseUntil != nil))
+            }
+            return leases
+        }
+    }
+
+    private static let leaseSQL = """
+        UPDATE connection SET refreshLeaseUntil = ?, refreshLeaseOwner = ?, updatedAt = ?
+        WHERE id = ? AND (refreshLeaseUntil IS NULL OR refreshLeaseUntil <= ?)
+        """
+
     /// Stores refreshed tokens, clears the lease and failures, and audits, in one transaction.
     ///
     /// Returns false when the connection was revoked meanwhile (the new tokens are then dropped on purpose).
     func saveRefreshedTokens(_ tokens: RefreshedTokens, connectionId: Int64, now: Date, audit: AuditEventRecord) async throws(StorageError) -> Bool {
+        try await saveRefreshedTokens([RefreshSave(tokens: tokens, connectionId: connectionId, now: now, audit: audit)]).first ?? false
+    }
+
+    /// Stores several refreshes in one transaction (a group commit); each row changes only if it is not revoked.
+    func saveRefreshedTokens(_ saves: [RefreshSave]) async throws(StorageError) -> [Bool] {
         try await write { db in
-            // Square's answer is the truth even if our lease lapsed: the old refresh token may be spent already.
-            guard var connection = try ConnectionRecord.fetchOne(db, key: connectionId),
-                connection.status != .revoked
-            else { return false }
-            connection.sealedAccessToken = tokens.sealedAccessToken
-            if let refresh = tokens.sealedRefreshToken { connection.sealedRefreshToken = refresh }
-            if tokens.refreshTokenExpiresAt != nil || tokens.sealedRefreshToken != nil {
-                connection.refreshTokenExpiresAt = tokens.refreshTokenExpiresAt
+            let update = try db.cachedStatement(sql: Self.saveRefreshSQL)
+            var saved: [Bool] = []
+            saved.reserveCapacity(saves.count)
+            for save in saves {
+                let tokens = save.tokens
+                // Square's answer is the truth even if our lease lapsed: the old refresh token may be spent already.
+                try update.execute(arguments: [
+                    tokens.sealedAccessToken, tokens.sealedRefreshToken,
+                    tokens.refreshTokenExpiresAt != nil || tokens.sealedRefreshToken != nil, tokens.refreshTokenExpiresAt,
+                    tokens.expiresAt, tokens.shortLived, ConnectionStatus.active, save.now, save.now,
+                    save.connectionId, ConnectionStatus.revoked,
+                ])
+                guard db.changesCount == 1 else {
+                    saved.append(false)
+                    continue
+                }
+                var audit = save.audit
+                try audit.insert(db)
+                saved.append(true)
             }
-            connection.expiresAt = tokens.expiresAt
-            connection.shortLived = tokens.shortLived
-            connection.status = .active
-            connection.lastRefreshedAt = now
-            connection.refreshLeaseUntil = nil
-            connection.refreshLeaseOwner = nil
-            connection.nextRefreshAt = nil
-            connection.refreshFailureCount = 0
-            connection.lastError = nil
-            connection.updatedAt = now
-            try connection.update(db)
-            var audit = audit
-            try audit.insert(db)
-            return true
+            return saved
         }
     }
+
+    private static let saveRefreshSQL = """
+        UPDATE connection SET sealedAccessToken = ?, sealedRefreshToken = COALESCE(?, sealedRefreshToken),
+            refreshTokenExpiresAt = CASE WHEN ? THEN ? ELSE refreshTokenExpiresAt END,
+            expiresAt = ?, shortLived = ?, status = ?, lastRefreshedAt = ?,
+            refreshLeaseUntil = NULL, refreshLeaseOwner = NULL, nextRefreshAt = NULL, refreshFailureCount = 0, lastError = NULL,
+            updatedAt = ?
+        WHERE id = ? AND status != ?
+        """
 
     /// Records a failed refresh that may succeed later: counts it, schedules the retry, releases the lease.
     func recordRefreshFailure(connectionId: Int64, reason: String, retryAt: Date, now: Date, audit: AuditEventRecord) async throws(StorageError) {
@@ -146,11 +193,16 @@ extension AppDatabase {
 
     /// Lets go of a lease without changing anything else (nothing was sent to Square).
     func releaseLease(connectionId: Int64, owner: String) async throws(StorageError) {
+        try await releaseLeases(connectionIds: [connectionId], owner: owner)
+    }
+
+    /// Lets go of several leases in one transaction (nothing was sent to Square for any of them).
+    func releaseLeases(connectionIds: [Int64], owner: String) async throws(StorageError) {
         try await write { db in
-            try db.execute(
-                sql: "UPDATE connection SET refreshLeaseUntil = NULL, refreshLeaseOwner = NULL WHERE id = ? AND refreshLeaseOwner = ?",
-                arguments: [connectionId, owner]
+            let release = try db.cachedStatement(
+                sql: "UPDATE connection SET refreshLeaseUntil = NULL, refreshLeaseOwner = NULL WHERE id = ? AND refreshLeaseOwner = ?"
             )
+            for id in connectionIds { try release.execute(arguments: [id, owner]) }
         }
     }
 
