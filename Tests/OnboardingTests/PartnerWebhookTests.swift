@@ -58,6 +58,41 @@ struct PartnerWebhookTests {
         }
     }
 
+    @Test func aSlowEndpointTimesOutIsRetriedAndNeverHoldsUpTheMerchant() async throws {
+        let receiver = WebhookReceiver(holdingAnswers: true, path: "/hooks")
+        try await receiver.run { url in
+            try await H.run { h in
+                let partner = try await TestPartner.add(h, webhookURL: url)
+                let store = try h.database()
+                try await h.withService(["webhooks.enabled": "false"]) { browser in
+                    let started = ContinuousClock.now
+                    let answer = try await partner.connect(h, browser)
+                    #expect(answer.status == .seeOther)
+                    #expect(ContinuousClock.now - started < .seconds(10), "the merchant's flow does not wait for the partner")
+                }
+                var dispatcher = WebhookDispatcher(
+                    store: store,
+                    vault: TokenVault(keyRing: try h.configuration().keyRing),
+                    clock: h.clock.appClock,
+                    logger: Logger(label: "test")
+                )
+                dispatcher.timeout = .milliseconds(300)
+                try await Self.withClient { client in
+                    #expect(await dispatcher.pass(client: client) == 1)
+                    let timedOut = try #require(try await store.webhookDeliveries(partnerId: partner.record.id, limit: 1).first)
+                    #expect(timedOut.deliveredAt == nil && timedOut.attempts == 1 && timedOut.lastError == "timed out")
+                    receiver.release()
+                    h.clock.advance(by: 10)
+                    #expect(await dispatcher.pass(client: client) == 1)
+                }
+                let delivered = try #require(try await store.webhookDeliveries(partnerId: partner.record.id, limit: 1).first)
+                #expect(delivered.deliveredAt != nil && delivered.attempts == 2)
+                let ids = Set(receiver.received.compactMap { $0.header("webhook-id") })
+                #expect(ids == [delivered.id], "the retry carries the same webhook-id")
+            }
+        }
+    }
+
     @Test func aFailingEndpointIsRetriedWithTheSameIdUntilItAnswers() async throws {
         let receiver = WebhookReceiver(statuses: [500, 503], path: "/hooks")
         try await receiver.run { url in
