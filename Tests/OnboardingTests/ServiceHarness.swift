@@ -30,13 +30,16 @@ struct ServiceHarness: Sendable {
     let logs: LogCollector
 
     /// Starts the emulator, runs `body`, then stops it and removes the data folder.
-    static func run(_ body: @Sendable (ServiceHarness) async throws -> Void) async throws {
+    static func run(
+        redirectURL: String = "http://127.0.0.1:8080/oauth/callback",
+        _ body: @Sendable (ServiceHarness) async throws -> Void
+    ) async throws {
         let emulator = SquareEmulator(
             application: EmulatedApplication(
                 name: "Test Platform",
                 clientId: clientId,
                 clientSecret: clientSecret,
-                redirectURL: "http://127.0.0.1:8080/oauth/callback"
+                redirectURL: redirectURL
             )
         )
         let dataDirectory = FileManager.default.temporaryDirectory
