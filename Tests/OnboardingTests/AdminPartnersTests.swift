@@ -74,4 +74,55 @@ struct AdminPartnersTests {
             }
         }
     }
+
+    @Test func anOwnerAddsAPartnerSeesItsSecretsOnceRollsItsKeyAndRemovesIt() async throws {
+        try await H.run { h in
+            try await h.addAdmin("olga", role: .owner)
+            try await h.addAdmin("otto", role: .operator)
+            try await h.withAdminPages(["webhooks.enabled": "false"]) { browser, _ in
+                let olga = try await AdminRealmTests.signedIn("olga", on: browser)
+                let csrf = try await olga.csrfToken(on: "/admin/partners")
+                let bad = try await olga.post(
+                    "/admin/partners",
+                    form: ["csrf_token": csrf, "name": "acme", "return_urls": "http://acme.example/back/"]
+                )
+                #expect(bad.status == .badRequest && bad.html.contains("must use https"))
+                let added = try await olga.post(
+                    "/admin/partners",
+                    form: [
+                        "csrf_token": csrf, "name": "acme", "display_name": "Acme Payroll",
+                        "return_urls": "https://acme.example/back/\nhttps://acme.example/settings/",
+                    ]
+                )
+                #expect(added.status == .ok)
+                let key = String(try #require(added.html.firstMatch(of: /id="api-key">(sok_[^<]+)</)?.output.1))
+                #expect(added.html.contains("id=\"signing-secret\">whsec_"))
+                let store = try h.database()
+                let partner = try #require(try await store.partner(named: "acme"))
+                #expect(partner.returnURLPrefixes == ["https://acme.example/back/", "https://acme.example/settings/"])
+                let page = try await olga.get("/admin/partners")
+                #expect(page.html.contains(String(key.prefix(12)) + "…") && !page.html.contains(key), "shown once, then by prefix")
+
+                let otto = try await AdminRealmTests.signedIn("otto", on: browser)
+                let ottoCSRF = try await otto.adminCSRFToken()
+                #expect(try await otto.post("/admin/partners/acme/keys", form: ["csrf_token": ottoCSRF]).status == .forbidden)
+
+                let rolled = try await olga.post("/admin/partners/acme/keys", form: ["csrf_token": csrf])
+                #expect(rolled.status == .ok && rolled.html.contains("id=\"api-key\">sok_"))
+                let revoked = try await olga.post("/admin/partners/acme/keys/\(key.prefix(12))/revoke", form: ["csrf_token": csrf])
+                #expect(revoked.status == .seeOther)
+                #expect(try await store.partnerKey(prefix: String(key.prefix(12))) == nil)
+                #expect(try await store.partnerKeys(partnerId: partner.id).filter { $0.revokedAt == nil }.count == 1)
+
+                let unconfirmed = try await olga.post("/admin/partners/acme/remove", form: ["csrf_token": csrf, "confirm": "acm"])
+                #expect(unconfirmed.status == .badRequest)
+                let removed = try await olga.post("/admin/partners/acme/remove", form: ["csrf_token": csrf, "confirm": "acme"])
+                #expect(removed.status == .seeOther)
+                #expect(try await store.partner(named: "acme") == nil)
+                let actions = try await store.auditEvents().filter { $0.actor == .admin("olga") }.map(\.action)
+                #expect(actions.contains(.partnerAdded) && actions.contains(.partnerKeyCreated) && actions.contains(.partnerKeyRevoked))
+                #expect(actions.contains(.partnerRemoved))
+            }
+        }
+    }
 }

@@ -65,6 +65,7 @@ func buildRouter(
     let partnerPages = AdminPartnersController(pages: pages, store: services.store, clock: services.clock)
     admin.add(.viewer, partnerPages.viewerEndpoints)
     admin.add(.operator, partnerPages.operatorEndpoints)
+    admin.add(.owner, AdminPartnerOwnerController(pages: pages, partners: services.partners).endpoints)
     let connectionDetail = AdminConnectionController(services: services, pages: pages)
     admin.add(.viewer, connectionDetail.viewerEndpoints)
     admin.add(.operator, connectionDetail.operatorEndpoints)

@@ -47,6 +47,8 @@ struct AdminPartnersController {
                 AdminDeliveryRowModel($0, partnerName: names[$0.partnerId] ?? $0.partnerId, canResend: canResend, now: now)
             },
             notice: request.uri.queryParameters.get("resent").map { "Delivery \($0) is queued to be sent again." }
+                ?? request.uri.queryParameters.get("done").map { String($0.prefix(300)) },
+            isOwner: context.admin.admin.role >= .owner
         )
         return pages.page("admin/partners", model)
     }
@@ -86,6 +88,8 @@ struct AdminPartnersPageModel: Sendable {
     var partners: [AdminPartnerRowModel]
     var deliveries: [AdminDeliveryRowModel]
     var notice: String?
+    /// Stored, for Mustache: owners see the forms that add partners and manage their keys and secrets.
+    var isOwner: Bool
 }
 
 /// One partner: settings, key prefixes with their state, and its endpoint's health.
@@ -93,6 +97,8 @@ struct AdminPartnerRowModel: Sendable {
     struct Key: Sendable {
         var prefix: String
         var state: String
+        var live: Bool
+        var revokePath: String
     }
 
     var id: String
@@ -105,6 +111,9 @@ struct AdminPartnerRowModel: Sendable {
     var failingSince: String
     var keys: [Key]
     var deliveriesPath: String
+    var keysPath: String
+    var secretPath: String
+    var removePath: String
 
     init(_ partner: PartnerRecord, keys: [PartnerApiKeyRecord], now: Date) {
         id = partner.id
@@ -118,10 +127,14 @@ struct AdminPartnerRowModel: Sendable {
         self.keys = keys.map { key in
             Key(
                 prefix: key.prefix,
-                state: key.revokedAt != nil ? "revoked" : "live, last used " + (key.lastUsedAt.map { MomentModel($0, now: now).relative } ?? "never")
+                state: key.revokedAt != nil ? "revoked" : "live, last used " + (key.lastUsedAt.map { MomentModel($0, now: now).relative } ?? "never"),
+                live: key.revokedAt == nil,
+                revokePath: "/admin/partners/\(AdminPaths.encode(partner.name))/keys/\(AdminPaths.encode(key.prefix))/revoke"
             )
         }
         deliveriesPath = AdminPaths.path("/admin/partners", [("partner", partner.id)])
+        let base = "/admin/partners/" + AdminPaths.encode(partner.name)
+        (keysPath, secretPath, removePath) = (base + "/keys", base + "/secret", base + "/remove")
     }
 }
 
