@@ -103,6 +103,24 @@ struct AdminPartnersTests {
                 let page = try await olga.get("/admin/partners")
                 #expect(page.html.contains(String(key.prefix(12)) + "…") && !page.html.contains(key), "shown once, then by prefix")
 
+                let changed = try await olga.post(
+                    "/admin/partners/acme/settings",
+                    form: [
+                        "csrf_token": csrf, "display_name": "Acme Pay", "return_urls": "https://acme.example/back/",
+                        "popup_origins": "https://acme.example", "webhook_url": "https://acme.example/hooks",
+                    ]
+                )
+                #expect(changed.status == .seeOther)
+                let updated = try #require(try await store.partner(named: "acme"))
+                #expect(updated.displayName == "Acme Pay" && updated.returnURLPrefixes == ["https://acme.example/back/"])
+                #expect(updated.popupOriginList == ["https://acme.example"] && updated.webhookUrl == "https://acme.example/hooks")
+                let refused = try await olga.post(
+                    "/admin/partners/acme/settings",
+                    form: ["csrf_token": csrf, "return_urls": "https://acme.example/back/", "webhook_url": "ftp://x"]
+                )
+                #expect(refused.status == .badRequest)
+                #expect(try await store.partner(named: "acme")?.webhookUrl == "https://acme.example/hooks", "nothing changed")
+
                 let otto = try await AdminRealmTests.signedIn("otto", on: browser)
                 let ottoCSRF = try await otto.adminCSRFToken()
                 #expect(try await otto.post("/admin/partners/acme/keys", form: ["csrf_token": ottoCSRF]).status == .forbidden)
@@ -121,7 +139,7 @@ struct AdminPartnersTests {
                 #expect(try await store.partner(named: "acme") == nil)
                 let actions = try await store.auditEvents().filter { $0.actor == .admin("olga") }.map(\.action)
                 #expect(actions.contains(.partnerAdded) && actions.contains(.partnerKeyCreated) && actions.contains(.partnerKeyRevoked))
-                #expect(actions.contains(.partnerRemoved))
+                #expect(actions.contains(.partnerRemoved) && actions.contains(.partnerUpdated))
             }
         }
     }

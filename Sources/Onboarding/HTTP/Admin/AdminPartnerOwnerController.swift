@@ -14,6 +14,7 @@ struct AdminPartnerOwnerController {
         routes.post("/admin/partners/{name}/keys/{prefix}/revoke", use: revokeKey)
         routes.post("/admin/partners/{name}/secret", use: newSecret)
         routes.post("/admin/partners/{name}/remove", use: remove)
+        routes.post("/admin/partners/{name}/settings", use: change)
         return routes
     }
 
@@ -66,6 +67,24 @@ struct AdminPartnerOwnerController {
         return try await acting { () async throws(PartnerError) -> Response in
             let secret = try await partners.rotateSigningSecret(name: name, actor: actor(context))
             return secretsPage(partner: name, apiKey: nil, signingSecret: secret)
+        }
+    }
+
+    /// POST /admin/partners/{name}/settings — replaces the display name, return URLs, popup origins and webhook URL.
+    @Sendable func change(request: Request, context: AdminRequestContext) async throws -> Response {
+        let name = context.parameters.get("name") ?? ""
+        let form = try await Self.form(request)
+        let webhook = form.webhook_url.map { $0.trimmingCharacters(in: .whitespaces) }
+        return try await acting { () async throws(PartnerError) -> Response in
+            _ = try await partners.update(
+                name: name,
+                displayName: form.display_name,
+                returnURLs: PartnerRecord.lines(form.return_urls ?? ""),
+                popupOrigins: PartnerRecord.lines(form.popup_origins ?? ""),
+                webhookURL: .some(webhook.flatMap { $0.isEmpty ? nil : $0 }),
+                actor: actor(context)
+            )
+            return back("Changed the settings of \(name).")
         }
     }
 

@@ -114,6 +114,11 @@ struct AdminPartnerRowModel: Sendable {
     var keysPath: String
     var secretPath: String
     var removePath: String
+    var settingsPath: String
+    /// The settings as the edit form shows them: one URL per line, an empty webhook field for none.
+    var returnURLLines: String
+    var popupOriginLines: String
+    var webhookValue: String
 
     init(_ partner: PartnerRecord, keys: [PartnerApiKeyRecord], now: Date) {
         id = partner.id
@@ -134,7 +139,10 @@ struct AdminPartnerRowModel: Sendable {
         }
         deliveriesPath = AdminPaths.path("/admin/partners", [("partner", partner.id)])
         let base = "/admin/partners/" + AdminPaths.encode(partner.name)
-        (keysPath, secretPath, removePath) = (base + "/keys", base + "/secret", base + "/remove")
+        (keysPath, secretPath, removePath, settingsPath) = (base + "/keys", base + "/secret", base + "/remove", base + "/settings")
+        returnURLLines = partner.returnURLPrefixes.joined(separator: "\n")
+        popupOriginLines = partner.popupOriginList.joined(separator: "\n")
+        webhookValue = partner.webhookUrl ?? ""
     }
 }
 
