@@ -106,6 +106,35 @@ struct PartnerAPITests {
         }
     }
 
+    @Test func aReturnURLTheAllowListNoLongerHoldsIsNotFollowed() async throws {
+        try await H.run { h in
+            let partner = try await TestPartner.add(h)
+            try await h.withService { browser in
+                let link = try await partner.createLink(browser)
+                let start = try await browser.pressConnect(link: try #require(link["url"] as? String))
+                // Between making the link and the merchant's return, the partner's allow-list changes.
+                let directory = PartnerDirectory(
+                    store: try h.database(),
+                    vault: TokenVault(keyRing: try h.configuration().keyRing),
+                    clock: h.clock.appClock,
+                    logger: .init(label: "t")
+                )
+                _ = try await directory.update(
+                    name: "acme",
+                    displayName: nil,
+                    returnURLs: ["https://acme.example/elsewhere/"],
+                    popupOrigins: nil,
+                    webhookURL: nil,
+                    actor: .cli
+                )
+                let back = try await browser.get(try await h.consent(at: try #require(start.headers[.location])))
+                #expect(back.status == .seeOther)
+                #expect(back.headers[.location] == "/connection?connected=1", "the merchant stays on our page, not the old URL")
+                #expect(try await h.database().allConnections().first?.partnerId == partner.record.id, "the connection is still made")
+            }
+        }
+    }
+
     @Test func aSecondLinkForTheSameMerchantReconnectsTheSameConnection() async throws {
         try await H.run { h in
             let partner = try await TestPartner.add(h)

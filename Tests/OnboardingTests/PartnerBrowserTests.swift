@@ -193,6 +193,9 @@ extension BrowserTests {
                 #expect(result["signature"] == PartnerReturn.sign(popupMessage, secret: secret), "the popup's result is signed too")
                 #expect(result["result"] == "reconnected" && result["reference"] == "acct-43", "the same connection, under the new link's reference")
                 #expect(app.returns.withLock { $0.count } == 1, "the popup did not fall back to the redirect")
+                let reconnected = try await app.hook("connection.reconnected")
+                #expect(try Self.webhookSignatureIsGood(reconnected, secret: secret))
+                #expect(reconnected.body.contains(#""reference":"acct-43""#))
 
                 // The same page served from an origin the partner did not allow: the popup's result reaches nobody.
                 let strangerApp = Application(
