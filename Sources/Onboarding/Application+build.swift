@@ -117,7 +117,7 @@ func buildApplication(
         directory: resources.appendingPathComponent("Templates").path,
         platformName: configuration.platformName
     )
-    _ = try PartnerAPIDocument.load()
+    try await PartnerAPIDocument.loadAtStart()
     let publicDirectory = resources.appendingPathComponent("Public").path
     guard FileManager.default.fileExists(atPath: publicDirectory) else { throw StartupError.missingPublic(directory: publicDirectory) }
 

@@ -8,6 +8,7 @@ struct PageRenderer: Sendable {
     static let required = [
         "layout", "connect", "connection", "error", "admin/login", "admin/home", "admin/error",
         "admin/connections", "admin/audit", "admin/connection", "admin/disconnect", "admin/account", "admin/login-code",
+        "popup-result", "admin/partners", "admin/partner-secrets",
     ]
     let library: MustacheLibrary
     let platformName: String

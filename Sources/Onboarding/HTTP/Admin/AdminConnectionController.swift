@@ -129,15 +129,10 @@ struct AdminConnectionController {
 
     /// The admin realm's 404 page: nothing was done.
     private func notFound(_ context: AdminRequestContext) -> Response {
-        pages.page(
-            "admin/error",
-            AdminErrorPageModel(
-                platformName: pages.platformName,
-                status: 404,
-                title: "No such connection",
-                message: "No merchant with that id is connected in this environment. Nothing was changed."
-            ),
-            status: .notFound
+        pages.adminPage(
+            status: .notFound,
+            title: "No such connection",
+            message: "No merchant with that id is connected in this environment. Nothing was changed."
         )
     }
 

@@ -121,15 +121,10 @@ struct AdminPartnerOwnerController {
 
     private func problem(_ error: PartnerError) -> Response {
         let status: HTTPResponse.Status = error.status == .notFound ? .notFound : .badRequest
-        return pages.page(
-            "admin/error",
-            AdminErrorPageModel(
-                platformName: pages.platformName,
-                status: Int(status.code),
-                title: "That could not be done",
-                message: "\(error.description.prefix(1).uppercased())\(error.description.dropFirst()). Nothing was changed."
-            ),
-            status: status
+        return pages.adminPage(
+            status: status,
+            title: "That could not be done",
+            message: "\(error.description.prefix(1).uppercased())\(error.description.dropFirst()). Nothing was changed."
         )
     }
 

@@ -68,16 +68,7 @@ struct AdminPartnersController {
 
     /// The admin realm's 404 page for a delivery id that names none: nothing was done.
     private func noSuchDelivery() -> Response {
-        pages.page(
-            "admin/error",
-            AdminErrorPageModel(
-                platformName: pages.platformName,
-                status: 404,
-                title: "No such webhook delivery",
-                message: "No webhook delivery has that id. Nothing was sent."
-            ),
-            status: .notFound
-        )
+        pages.adminPage(status: .notFound, title: "No such webhook delivery", message: "No webhook delivery has that id. Nothing was sent.")
     }
 }
 

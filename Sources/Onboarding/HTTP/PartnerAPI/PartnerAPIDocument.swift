@@ -1,12 +1,21 @@
 import Foundation
+import NIOPosix
 
 /// The partner API's OpenAPI document (`openapi.json` beside this file), the contract the server code is generated
-/// from, read from the target's resources to be served as written.
+/// from, read once from the target's resources to be served as written.
 enum PartnerAPIDocument {
-    static func load() throws -> Data {
+    /// The document, read on first use; `buildApplication` reads it first, on NIO's thread pool.
+    static let contents: Result<Data, any Error> = Result {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json") else {
             throw CocoaError(.fileNoSuchFile)
         }
         return try Data(contentsOf: url)
+    }
+
+    static func load() throws -> Data { try contents.get() }
+
+    /// Reads the document off the async executors; a packaging mistake (no document) stops the start.
+    static func loadAtStart() async throws {
+        _ = try await NIOThreadPool.singleton.runIfActive { try load() }
     }
 }
