@@ -45,6 +45,11 @@ public enum Base64URL {
         }
     }
 
+    /// Whether every character of `text` is in the base64url alphabet (no padding), so HTML, URLs and cookies carry it as is.
+    public static func isAlphabet(_ text: some StringProtocol) -> Bool {
+        text.utf8.allSatisfy { values[Int($0)] != 0xFF }
+    }
+
     /// Decodes unpadded base64url; nil when the text is not base64url (padding included).
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
         let utf8 = Array(text.utf8)

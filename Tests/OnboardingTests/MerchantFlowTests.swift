@@ -36,6 +36,31 @@ struct MerchantFlowTests {
         }
     }
 
+    @Test func connectPageKeepsItsTokenPerVisitorAndReplacesAPlantedOne() async throws {
+        try await H.run { h in
+            try await h.withService { browser in
+                let first = try await browser.csrfToken(on: "/")
+                #expect(try await browser.csrfToken(on: "/") == first, "a returning visitor keeps the token of its cookie")
+                let other = Browser(client: browser.client)
+                let second = try await other.csrfToken(on: "/")
+                #expect(second != first, "each new visitor gets its own token")
+                #expect(second.count == 43 && Base64URL.isAlphabet(second))
+
+                // 43 characters, as a token is, but with markup: never copied onto the page.
+                let planted = #"x"><script>alert(1)</script><b a="012345678"#
+                #expect(planted.count == 43)
+                let attacker = Browser(client: browser.client)
+                attacker.setCookie("so_csrf", planted)
+                let page = try await attacker.get("/")
+                #expect(!page.html.contains("<script>alert(1)"))
+                let replaced = try #require(attacker.cookies["so_csrf"])
+                #expect(replaced != planted && replaced.count == 43)
+                #expect(page.html.contains(#"name="csrf_token" value="\#(replaced)""#))
+                #expect(page.html.contains("Connect with Square"), "the rest of the page is rendered around the token")
+            }
+        }
+    }
+
     @Test func everyPageCarriesSecurityHeaders() async throws {
         try await H.run { h in
             try await h.withService(["security.frameAncestors": "https://partner.example"]) { browser in

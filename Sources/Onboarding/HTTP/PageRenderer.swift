@@ -30,12 +30,16 @@ struct PageRenderer: Sendable {
 
     /// Renders `template` with `model` as an HTML response.
     func page(_ template: String, _ model: Any, status: HTTPResponse.Status = .ok) -> Response {
-        let html = library.render(model, withTemplate: template) ?? "<!doctype html><title>Error</title><p>Page unavailable.</p>"
-        return Response(
+        Response(
             status: status,
             headers: [.contentType: "text/html; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: html))
+            body: ResponseBody(byteBuffer: ByteBuffer(string: render(template, model)))
         )
+    }
+
+    /// The HTML of `template` with `model`, or a bare "unavailable" page when the template cannot render.
+    func render(_ template: String, _ model: Any) -> String {
+        library.render(model, withTemplate: template) ?? "<!doctype html><title>Error</title><p>Page unavailable.</p>"
     }
 
     /// The error page of `error`; a rate limit's also says when to retry (`Retry-After`).

@@ -43,12 +43,7 @@ struct BrowserCookies: Sendable {
 
     /// A cookie value this service could have set: base64url of 32 random bytes.
     func value(_ name: String, in request: Request) -> String? {
-        guard let value = request.cookies[name]?.value, value.utf8.count == 43,
-            value.utf8.allSatisfy({
-                $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || ($0 < 128 && Character(UnicodeScalar($0)).isLetter)
-                    || ($0 < 128 && Character(UnicodeScalar($0)).isNumber)
-            })
-        else { return nil }
+        guard let value = request.cookies[name]?.value, value.utf8.count == 43, Base64URL.isAlphabet(value) else { return nil }
         return value
     }
 

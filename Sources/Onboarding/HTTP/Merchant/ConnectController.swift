@@ -12,20 +12,26 @@ struct ConnectController {
     let service: OnboardingService
     let pages: PageRenderer
     let cookies: BrowserCookies
-    /// The connect page's model, built once: only its CSRF token changes per request.
-    let connectPageModel: ConnectPageModel
+    /// The connect page, rendered once: only its CSRF token changes per request.
+    let connectPage: PrerenderedPage
     static let maxCallbackQueryBytes = 4096
 
     init(service: OnboardingService, pages: PageRenderer, cookies: BrowserCookies) {
         self.service = service
         self.pages = pages
         self.cookies = cookies
-        connectPageModel = ConnectPageModel(configuration: service.configuration, csrfToken: "")
+        let marker = SecureRandom.urlSafeToken()
+        connectPage = PrerenderedPage(
+            renderer: pages,
+            template: "connect",
+            model: ConnectPageModel(configuration: service.configuration, csrfToken: marker),
+            marker: marker
+        )
     }
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
-        routes.get("/", use: connectPage)
+        routes.get("/", use: showConnectPage)
         routes.get("/connect/{link}", use: linkPage)
         routes.post("/oauth/start", use: start)
         routes.get("/oauth/callback", use: callback)
@@ -38,11 +44,10 @@ struct ConnectController {
     }
 
     /// GET / — who asks for what, and a Connect button.
-    @Sendable func connectPage(request: Request, context: AppRequestContext) async throws -> Response {
+    @Sendable func showConnectPage(request: Request, context: AppRequestContext) async throws -> Response {
+        // `value(_:in:)` keeps only a Base64URL cookie, so a planted one cannot put markup on the page.
         let csrf = cookies.value(cookies.csrf, in: request) ?? SecureRandom.urlSafeToken()
-        var model = connectPageModel
-        model.csrfToken = csrf
-        var response = pages.page("connect", model)
+        var response = connectPage.response(token: csrf)
         response.setCookie(cookies.make(cookies.csrf, value: csrf, maxAge: 3600))
         return response
     }

@@ -8,7 +8,7 @@ extension AppDatabase {
         session: MerchantSessionSeed,
         audit: AuditEventRecord
     ) async throws(StorageError) -> SavedConnection {
-        try await write { db in
+        try await groupedWrite { db in
             // Every connect runs this: cached statements and one upsert cost far less than records' generated SQL.
             let before = try Row.fetchOne(
                 db.cachedStatement(sql: #"SELECT partnerId FROM "connection" WHERE environment = ? AND merchantId = ?"#),

@@ -223,7 +223,7 @@ extension AppDatabase {
 
     /// Records a status check Square answered with success: scopes and expiry as Square sees them.
     func recordHealthyStatus(connectionId: Int64, scopes: String?, expiresAt: Date?, now: Date) async throws(StorageError) {
-        try await write { db in
+        try await groupedWrite { db in
             try db.cachedStatement(
                 sql: """
                     UPDATE connection SET scopes = COALESCE(?, scopes), expiresAt = COALESCE(?, expiresAt), lastCheckedAt = ?, updatedAt = ?

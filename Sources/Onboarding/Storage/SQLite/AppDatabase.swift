@@ -4,10 +4,12 @@ import GRDB
 /// The SQLite store: one WAL-mode file through GRDB, migrated on open, every access asynchronous and one transaction.
 final class AppDatabase: OnboardingStore {
     private let writer: any DatabaseWriter
+    private let groupCommit: GroupCommit
 
     /// Wraps a writer and runs every pending migration before anything else touches it.
     init(_ writer: any DatabaseWriter) throws {
         self.writer = writer
+        groupCommit = GroupCommit(writer: writer)
         try Migrations.migrator.migrate(writer)
     }
 
@@ -62,6 +64,11 @@ final class AppDatabase: OnboardingStore {
         }
     }
 
+    /// Runs `updates` in a savepoint of the next group commit (`GroupCommit`): for the small writes every connect makes.
+    func groupedWrite<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws(StorageError) -> T {
+        try await groupCommit.write(updates)
+    }
+
     /// Runs `value` in one read transaction on one of GRDB's reader queues.
     func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws(StorageError) -> T {
         do {
@@ -79,7 +86,7 @@ final class AppDatabase: OnboardingStore {
     // MARK: Authorizations
 
     func beginAuthorization(_ authorization: AuthorizationRecord, audit: AuditEventRecord) async throws(StorageError) {
-        try await write { db in
+        try await groupedWrite { db in
             try authorization.insert(db)
             var audit = audit
             try audit.insert(db)
@@ -87,7 +94,7 @@ final class AppDatabase: OnboardingStore {
     }
 
     func consumeAuthorization(stateHash: String, browserBindingHash: String?, now: Date) async throws(StorageError) -> StateCheck {
-        try await write { db in
+        try await groupedWrite { db in
             let find = try db.cachedStatement(sql: #"SELECT * FROM "authorization" WHERE stateHash = ?"#)
             guard var authorization = try AuthorizationRecord.fetchOne(find, arguments: [stateHash]) else { return .unknown }
             guard authorization.consumedAt == nil else { return .reused }

@@ -1,0 +1,93 @@
+import GRDB
+import Synchronization
+
+/// Writes the callers' small transactions in group commits: the writes that arrive while one transaction is being
+/// written go together in the next, each in its own savepoint.
+///
+/// Under load (many callbacks at once) SQLite then appends, writes and syncs the WAL once per group instead of once
+/// per write. No write waits for a timer: a lone write runs at once. Each caller hears its answer only after the
+/// group committed; a write that throws rolls back its own savepoint and fails alone.
+final class GroupCommit: Sendable {
+    private let writer: any DatabaseWriter
+    private let state = Mutex<(waiting: [any GroupedWrite], writing: Bool)>(([], false))
+
+    /// The most writes one transaction holds.
+    static let groupLimit = 128
+
+    init(writer: any DatabaseWriter) {
+        self.writer = writer
+    }
+
+    /// Runs `updates` in the next group's transaction and returns its value once that transaction committed.
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws(StorageError) -> T {
+        let result: Result<T, StorageError> = await withCheckedContinuation { continuation in
+            let pending = PendingWrite(updates: updates, continuation: continuation)
+            let startWriting = state.withLock { state in
+                state.waiting.append(pending)
+                guard !state.writing else { return false }
+                state.writing = true
+                return true
+            }
+            if startWriting { Task { await self.writeWaiting() } }
+        }
+        return try result.get()
+    }
+
+    private func writeWaiting() async {
+        while true {
+            let group: [any GroupedWrite] = state.withLock { state in
+                let group = Array(state.waiting.prefix(Self.groupLimit))
+                state.waiting.removeFirst(group.count)
+                if group.isEmpty { state.writing = false }
+                return group
+            }
+            guard !group.isEmpty else { return }
+            do {
+                try await writer.write { db in
+                    for write in group { write.run(db) }
+                }
+                for write in group { write.finish(failure: nil) }
+            } catch {
+                let failure = StorageError(error)
+                for write in group { write.finish(failure: failure) }
+            }
+        }
+    }
+}
+
+/// One caller's write waiting for its group.
+private protocol GroupedWrite: Sendable {
+    /// Runs the write in a savepoint of the group's transaction, on the writer's queue.
+    func run(_ db: Database)
+    /// Answers the caller: with the write's own outcome when the group committed, else with the group's failure.
+    func finish(failure: StorageError?)
+}
+
+// `outcome` is set on the writer's queue inside the group's transaction and read after that transaction has returned.
+private final class PendingWrite<T: Sendable>: GroupedWrite, @unchecked Sendable {
+    let updates: @Sendable (Database) throws -> T
+    let continuation: CheckedContinuation<Result<T, StorageError>, Never>
+    private var outcome: Result<T, StorageError> = .failure(.unavailable("the group's transaction did not run the write"))
+
+    init(updates: @escaping @Sendable (Database) throws -> T, continuation: CheckedContinuation<Result<T, StorageError>, Never>) {
+        self.updates = updates
+        self.continuation = continuation
+    }
+
+    func run(_ db: Database) {
+        do {
+            var value: T?
+            try db.inSavepoint {
+                value = try updates(db)
+                return .commit
+            }
+            outcome = value.map { .success($0) } ?? outcome
+        } catch {
+            outcome = .failure(StorageError(error))
+        }
+    }
+
+    func finish(failure: StorageError?) {
+        continuation.resume(returning: failure.map { .failure($0) } ?? outcome)
+    }
+}

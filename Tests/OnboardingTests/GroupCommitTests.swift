@@ -1,0 +1,95 @@
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+
+@testable import Onboarding
+
+/// Counts the transactions SQLite committed.
+private final class CommitCounter: TransactionObserver, Sendable {
+    let commits = Mutex(0)
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
+    func databaseDidChange(with event: DatabaseEvent) {}
+    func databaseDidCommit(_ db: Database) { commits.withLock { $0 += 1 } }
+    func databaseDidRollback(_ db: Database) {}
+}
+
+/// The write's value or its storage error.
+private func attempt(_ write: () async throws(StorageError) -> Int64) async -> Result<Int64, StorageError> {
+    do {
+        return .success(try await write())
+    } catch {
+        return .failure(error)
+    }
+}
+
+@Suite("Group commit")
+struct GroupCommitTests {
+    @Test func writesThatWaitTogetherShareOneTransactionAndAFailingOneFailsAlone() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("group-commit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pool = try DatabasePool(path: directory.appendingPathComponent("db.sqlite").path)
+        try await pool.write { db in try db.execute(sql: "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)") }
+        let counter = CommitCounter()
+        pool.add(transactionObserver: counter, extent: .databaseLifetime)
+        let group = GroupCommit(writer: pool)
+
+        let results = await withTaskGroup(of: (Int, Result<Int64, StorageError>).self) { tasks in
+            // The first write holds the writer while the others arrive, so they wait together.
+            tasks.addTask {
+                let first = await attempt { () async throws(StorageError) -> Int64 in
+                    try await group.write { db in
+                        Thread.sleep(forTimeInterval: 0.3)
+                        try db.execute(sql: "INSERT INTO item (name) VALUES ('first')")
+                        return db.lastInsertedRowID
+                    }
+                }
+                return (0, first)
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+            for index in 1...40 {
+                tasks.addTask {
+                    let result = await attempt { () async throws(StorageError) -> Int64 in
+                        try await group.write { db in
+                            // Write 7 breaks the unique name: only its own savepoint rolls back.
+                            try db.execute(sql: "INSERT INTO item (name) VALUES (?)", arguments: [index == 7 ? "first" : "item-\(index)"])
+                            return db.lastInsertedRowID
+                        }
+                    }
+                    return (index, result)
+                }
+            }
+            var results: [Int: Result<Int64, StorageError>] = [:]
+            for await (index, result) in tasks { results[index] = result }
+            return results
+        }
+
+        #expect(results.count == 41)
+        for (index, result) in results where index != 7 {
+            #expect((try? result.get()) != nil, "write \(index) was stored")
+        }
+        guard case .failure(.constraintViolated) = results[7] else {
+            Issue.record("write 7 should fail on the unique name, got \(String(describing: results[7]))")
+            return
+        }
+        let names = try await pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM item ORDER BY id") }
+        #expect(names.count == 40)
+        #expect(Set(names) == Set(["first"] + (1...40).filter { $0 != 7 }.map { "item-\($0)" }))
+        let commits = counter.commits.withLock { $0 }
+        #expect(commits <= 3, "41 writes in \(commits) transactions: the 40 that waited went together")
+    }
+
+    @Test func aLoneWriteIsWrittenAtOnce() async throws {
+        let queue = try DatabaseQueue()
+        try await queue.write { db in try db.execute(sql: "CREATE TABLE item (name TEXT)") }
+        let group = GroupCommit(writer: queue)
+        let started = ContinuousClock.now
+        let count = try await group.write { db in
+            try db.execute(sql: "INSERT INTO item (name) VALUES ('one')")
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM item") ?? 0
+        }
+        #expect(count == 1)
+        #expect(ContinuousClock.now - started < .seconds(2), "no timer holds a lone write")
+    }
+}
