@@ -46,6 +46,17 @@ final class ProgressDisplay: Sendable {
         }
     }
 
+    /// Clears the updating line so a line printed meanwhile on the same terminal starts at the margin; the next step
+    /// draws it again. Nothing happens when no line is open (stderr is a log, or nothing was drawn yet).
+    func clearLine() {
+        state.withLock { state in
+            guard state.lineOpen else { return }
+            write("\r\u{1B}[K")
+            state.lineOpen = false
+            state.lastDrawn = nil
+        }
+    }
+
     /// Ends with one summary line, `finished: 20/20 connections in 1.2 s`, replacing the updating line on a terminal.
     /// Nothing is written when no step was shown (a failure before the work began); later calls do nothing, so a
     /// command can call it before its first line of output and again on the way out.

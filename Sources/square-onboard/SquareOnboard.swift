@@ -9,11 +9,12 @@ struct SquareOnboard: AsyncParsableCommand {
         commandName: "square-onboard",
         abstract: "Connect merchants' Square accounts to your platform through Square OAuth.",
         discussion: """
-            Every verb takes --help. Settings (serve, refresh, keys rotate, keys status) come from flags, the environment \
+            Every verb takes --help. Settings (serve, refresh, check-status, keys rotate, keys status) come from flags, the environment \
             and .env, in that order; 'square-onboard serve --help' lists them.
             """,
         subcommands: [
-            DemoCommand.self, ServeCommand.self, RefreshCommand.self, KeysCommand.self, AdminCommand.self, PartnerCommand.self,
+            DemoCommand.self, ServeCommand.self, RefreshCommand.self, CheckStatusCommand.self, KeysCommand.self, AdminCommand.self,
+            PartnerCommand.self,
             EmulatorCommand.self,
         ]
     )

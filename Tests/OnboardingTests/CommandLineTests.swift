@@ -17,12 +17,13 @@ struct CommandLineTests {
     }
 
     @Test(arguments: [
-        ([], ["demo", "serve", "refresh", "keys", "emulator"]),
-        (["--help"], ["demo", "serve", "refresh", "keys", "emulator"]),
+        ([], ["demo", "serve", "refresh", "check-status", "keys", "emulator"]),
+        (["--help"], ["demo", "serve", "refresh", "check-status", "keys", "emulator"]),
         (["help", "keys", "rotate"], ["--batch-size"]),
         (["demo", "--help"], ["--port", "--emulator-port", "--data-directory"]),
         (["serve", "--help"], ["--http-port", "--square-client-id", "SQUARE_CLIENT_ID", "--onboard-encryption-keys"]),
         (["refresh", "--help"], ["--all-due", "--merchant", "--data-directory", "--refresh-concurrency"]),
+        (["check-status", "--help"], ["--merchant", "--data-directory", "--status-interval-hours"]),
         (["emulator", "--help"], ["--host", "--port", "--client-id", "--client-secret", "--redirect-url", "--webhook-url"]),
         (["keys", "--help"], ["generate", "rotate", "status"]),
         (["keys", "generate", "--help"], ["--id"]),
@@ -36,7 +37,9 @@ struct CommandLineTests {
         for name in names { #expect(result.stdout.contains(name), "\(arguments) --help names \(name)") }
     }
 
-    @Test(arguments: [["serve", "--help"], ["refresh", "--help"], ["keys", "rotate", "--help"], ["keys", "status", "--help"]])
+    @Test(arguments: [
+        ["serve", "--help"], ["refresh", "--help"], ["check-status", "--help"], ["keys", "rotate", "--help"], ["keys", "status", "--help"],
+    ])
     func theHelpOfCommandsWithSettingsListsEverySetting(arguments: [String]) throws {
         let help = try run(arguments).stdout
         for setting in Setting.all {
@@ -58,6 +61,7 @@ struct CommandLineTests {
         (["serve", "--not-a-setting", "1"], "'--not-a-setting'", "Usage: square-onboard serve"),
         (["refresh", "--http-port"], "'--http-port <value>'", "Usage: square-onboard refresh"),
         (["refresh", "--merchant"], "--merchant", "Usage: square-onboard refresh"),
+        (["check-status", "--merchant"], "--merchant", "Usage: square-onboard check-status"),
         (["demo", "--bogus"], "'--bogus'", "Usage: square-onboard demo"),
         (["keys", "generate", "--id", "has.dot"], "'--id'", "Usage: square-onboard keys generate"),
         (["keys", "rotate", "--batch-size", "zero"], "--batch-size", "Usage: square-onboard keys rotate"),

@@ -55,8 +55,8 @@ struct NewConnectionCheckTests {
 
             h.emulator.clearFaults()
             let services = try await h.services()
-            let swept = await services.checker.sweep()
-            #expect(swept.map(\.merchantId) == ["MLSANDBOXCAFE"], "a connection never checked is due")
+            let swept = try await services.checker.sweepMerchants()
+            #expect(swept.merchants == ["MLSANDBOXCAFE"], "a connection never checked is due")
             let checked = try await h.stored("MLSANDBOXCAFE")
             #expect(checked.lastCheckedAt != nil)
         }

@@ -36,6 +36,26 @@ struct ProgressDisplayTests {
         #expect(written.all.last?.hasPrefix("\r\u{1B}[Kfinished: 20/20 connections in ") == true)
     }
 
+    @Test func aLinePrintedMeanwhileClearsTheUpdatingLineWhichTheNextStepDrawsAgain() {
+        let written = LogCollector()
+        let display = ProgressDisplay(unit: "connections", isTerminal: true, write: written.append)
+        display.clearLine()
+        #expect(written.all.isEmpty, "nothing drawn yet, nothing to clear")
+        display.update(OperationProgress(done: 1, total: 3, line: "progress: 1/3 connections", isMilestone: false))
+        display.clearLine()
+        display.clearLine()
+        display.update(OperationProgress(done: 2, total: 3, line: "progress: 2/3 connections", isMilestone: false))
+        #expect(
+            written.all == ["\r\u{1B}[Kprogress: 1/3 connections", "\r\u{1B}[K", "\r\u{1B}[Kprogress: 2/3 connections"],
+            "cleared once, then drawn again at once"
+        )
+        let log = LogCollector()
+        let inLog = ProgressDisplay(unit: "connections", isTerminal: false, write: log.append)
+        inLog.update(OperationProgress(done: 10, total: 20, line: "progress: 10/20 connections", isMilestone: true))
+        inLog.clearLine()
+        #expect(log.all == ["progress: 10/20 connections\n"], "a log's lines are whole already")
+    }
+
     @Test func aFailureBeforeAnyStepWritesNothing() {
         let written = LogCollector()
         for isTerminal in [false, true] {

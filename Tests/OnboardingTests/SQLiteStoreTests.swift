@@ -107,4 +107,30 @@ struct SQLiteStoreTests {
         #expect(plan.allSatisfy { !$0.hasPrefix("SCAN connection") || $0.contains("INDEX") }, "\(plan)")
         #expect(plan.contains { $0.contains("connection_by_issued") } && plan.contains { $0.contains("connection_by_expiresAt") }, "\(plan)")
     }
+
+    /// The status sweep reads its due set as index ranges of the partial index (v10), in index order: no scan, no sort.
+    @Test func theStatusDueSetIsReadFromItsPartialIndexInOrder() async throws {
+        let queue = try DatabaseQueue()
+        let store = try AppDatabase(queue)
+        let cutoff = Date()
+        let statements: [(String, StatementArguments)] = [
+            (AppDatabase.neverCheckedSQL, [0, 1000]),
+            (AppDatabase.checkedBeforeSQL(after: false), [cutoff, 1000]),
+            (AppDatabase.checkedBeforeSQL(after: true), [cutoff, cutoff, 5, 1000]),
+            (AppDatabase.countStatusDueSQL, [cutoff]),
+        ]
+        for (sql, arguments) in statements {
+            let plan = try await queue.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
+            }
+            #expect(plan.contains { $0.hasPrefix("SEARCH connection USING INDEX connection_status_check_due (lastCheckedAt") }, "\(plan)")
+            #expect(!plan.contains { $0.hasPrefix("SCAN connection") || $0.contains("TEMP B-TREE") }, "\(plan)")
+        }
+        // An active row whose access token is gone is not in the index, so not due.
+        try await StoreContractTests.connect(store, "MLA", at: cutoff.addingTimeInterval(-2 * 86_400))
+        #expect(try await store.countConnectionsDueForStatusCheck(checkedBefore: cutoff) == 1)
+        try await queue.write { db in try db.execute(sql: "UPDATE connection SET sealedAccessToken = NULL") }
+        #expect(try await store.countConnectionsDueForStatusCheck(checkedBefore: cutoff) == 0)
+        #expect(try await store.connectionsDueForStatusCheck(checkedBefore: cutoff, after: nil, limit: 10).isEmpty)
+    }
 }

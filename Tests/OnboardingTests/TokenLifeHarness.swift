@@ -61,3 +61,12 @@ extension ServiceHarness {
 
     var tokenCalls: Int { emulator.callCount(path: "/oauth2/token") }
 }
+
+extension TokenStatusChecker {
+    /// One sweep, with the merchant ids it checked in the order their checks finished.
+    func sweepMerchants(shouldStop: @escaping @Sendable () -> Bool = { false }) async throws -> (report: StatusSweepReport, merchants: [String]) {
+        let merchants = LogCollector()
+        let report = try await sweep(shouldStop: shouldStop, onResult: { id, merchant, _ in merchants.append(merchant ?? "#\(id)") })
+        return (report, merchants.all)
+    }
+}

@@ -85,10 +85,11 @@ struct TokenStatusTests {
             let services = try await harness.services(["status.intervalHours": "24"])
             harness.advanceTime(days: 0.6)
             let calls = harness.emulator.callCount(path: "/oauth2/token/status")
-            let results = await services.checker.sweep()
-            #expect(results.map(\.merchantId) == ["MLSANDBOXCAFE"], "checked at connect 26.4 h ago; the other 14.4 h ago")
+            let (report, merchants) = try await services.checker.sweepMerchants()
+            #expect(merchants == ["MLSANDBOXCAFE"], "checked at connect 26.4 h ago; the other 14.4 h ago")
+            #expect(report.chosen == 1 && report.valid == 1)
             #expect(harness.emulator.callCount(path: "/oauth2/token/status") == calls + 1)
-            #expect(await services.checker.sweep().isEmpty, "just checked")
+            #expect(try await services.checker.sweepMerchants().merchants.isEmpty, "just checked")
         }
     }
 

@@ -142,7 +142,7 @@ extension Setting {
         default: "30",
         "use a PKCE refresh token before it gets this close to expiry"
     )
-    static let refreshConcurrency = Setting("refresh.concurrency", default: "4", "refreshes running at once")
+    static let refreshConcurrency = Setting("refresh.concurrency", default: "4", "refreshes (and status checks) running at once")
     static let refreshPacingMilliseconds = Setting(
         "refresh.pacingMilliseconds",
         default: "250",

@@ -12,7 +12,7 @@ public struct TokenLifeSettings: Sendable {
     public var expiryMargin: TimeInterval
     /// A refresh token (PKCE: 90 days) expiring within this is used before it lapses.
     public var refreshTokenMargin: TimeInterval
-    /// How many refreshes run at once.
+    /// How many refreshes run at once; also the status sweep's checks at once (the two passes take turns).
     public var concurrency: Int
     /// How long a refresh lease holds a row; a crashed worker's lease lapses after it.
     public var leaseDuration: TimeInterval

@@ -27,8 +27,11 @@ struct TokenLifeService: Service {
                 logger.error("Refresh pass failed", metadata: ["error": "\(error)"])
             }
             if ContinuousClock.now >= nextSweep && !stopping {
-                let results = await checker.sweep(shouldStop: { stopping })
-                if !results.isEmpty { logger.info("Status sweep checked \(results.count) connection(s)") }
+                do {
+                    _ = try await checker.sweep(shouldStop: { stopping })
+                } catch {
+                    logger.error("Status sweep failed", metadata: ["error": "\(error)"])
+                }
                 nextSweep = ContinuousClock.now + .seconds(min(settings.statusCheckInterval / 4, 3600))
             }
             if ContinuousClock.now >= nextRetention && !stopping {

@@ -31,10 +31,16 @@ struct TokenStatusChecker: Sendable {
     /// A check someone asked for (not the sweep's) is always in the audit log with its actor: a change Square reports
     /// is recorded with it, and an answer that changes nothing gets its own `token.status_checked` event.
     func check(connectionId: Int64, actor: AuditActor) async -> Outcome {
-        let outcome = await checkOnce(connectionId: connectionId, actor: actor)
+        await check(connectionId: connectionId, actor: actor, auditUnchanged: actor != .system).outcome
+    }
+
+    /// A check with the merchant id it found (nil when the row is gone or unreadable); `auditUnchanged` adds the
+    /// `token.status_checked` event for an answer that changed nothing (checks someone asked for, not sweeps).
+    func check(connectionId: Int64, actor: AuditActor, auditUnchanged: Bool) async -> (merchantId: String?, outcome: Outcome) {
+        let (merchantId, outcome) = await checkOnce(connectionId: connectionId, actor: actor)
         Telemetry.checked(outcome)
-        if actor != .system { await auditUnchanged(outcome, connectionId: connectionId, actor: actor) }
-        return outcome
+        if auditUnchanged { await self.auditUnchanged(outcome, connectionId: connectionId, actor: actor) }
+        return (merchantId, outcome)
     }
 
     /// Records a check whose outcome changed nothing (no other audit event says it happened).
@@ -57,14 +63,19 @@ struct TokenStatusChecker: Sendable {
         }
     }
 
-    private func checkOnce(connectionId: Int64, actor: AuditActor) async -> Outcome {
+    private func checkOnce(connectionId: Int64, actor: AuditActor) async -> (merchantId: String?, outcome: Outcome) {
         let found: ConnectionRecord?
         do {
             found = try await store.connection(id: connectionId)
         } catch {
-            return .unknown(reason: "\(error)")
+            return (nil, .unknown(reason: "\(error)"))
         }
-        guard let connection = found else { return .notFound }
+        guard let connection = found else { return (nil, .notFound) }
+        return (connection.merchantId, await checkOnce(connection, actor: actor))
+    }
+
+    private func checkOnce(_ connection: ConnectionRecord, actor: AuditActor) async -> Outcome {
+        let connectionId = connection.id!
         guard connection.status == .active, let sealed = connection.sealedAccessToken else {
             return .notCheckable(status: connection.status)
         }
@@ -138,22 +149,5 @@ struct TokenStatusChecker: Sendable {
             logger.error("Could not record a token status", metadata: ["error": "\(error)"])
             return .unknown(reason: "\(error)")
         }
-    }
-
-    /// Checks every active connection not checked within the status interval, one at a time.
-    func sweep(shouldStop: @Sendable () -> Bool = { false }) async -> [(merchantId: String, outcome: Outcome)] {
-        let cutoff = clock.now().addingTimeInterval(-settings.statusCheckInterval)
-        let due: [ConnectionRecord]
-        do {
-            due = try await store.connectionsDueForStatusCheck(checkedBefore: cutoff)
-        } catch {
-            logger.error("Status sweep could not read due connections", metadata: ["error": "\(error)"])
-            return []
-        }
-        var results: [(String, Outcome)] = []
-        for connection in due where !shouldStop() {
-            results.append((connection.merchantId, await check(connectionId: connection.id!, actor: .system)))
-        }
-        return results
     }
 }

@@ -123,8 +123,11 @@ protocol OnboardingStore: PartnerStore {
     func releaseLease(connectionId: Int64, owner: String) async throws(StorageError)
     /// Lets go of several leases in one transaction; only the owner's leases are released.
     func releaseLeases(connectionIds: [Int64], owner: String) async throws(StorageError)
-    /// Active connections whose token status was not checked since `checkedBefore`, least recently checked first.
-    func connectionsDueForStatusCheck(checkedBefore: Date) async throws(StorageError) -> [ConnectionRecord]
+    /// How many active connections with an access token were not checked since `checkedBefore` (or never).
+    func countConnectionsDueForStatusCheck(checkedBefore: Date) async throws(StorageError) -> Int
+    /// Up to `limit` of those, never checked first, then least recently checked, ties by id: the ones after `after` in
+    /// that order (keyset paging), so a check that changed nothing (Square did not answer) is not read again.
+    func connectionsDueForStatusCheck(checkedBefore: Date, after: DueStatusCheck?, limit: Int) async throws(StorageError) -> [DueStatusCheck]
     /// Records a status check Square answered with success.
     func recordHealthyStatus(connectionId: Int64, scopes: String?, expiresAt: Date?, now: Date) async throws(StorageError)
     /// Records a status check that found the access token expired (only an active connection changes).
@@ -376,6 +379,12 @@ struct RefreshSave: Sendable {
     var connectionId: Int64
     var now: Date
     var audit: AuditEventRecord
+}
+
+/// A connection due for a status check, and its place in the due set's order (when it was last checked, then id).
+struct DueStatusCheck: Sendable, Equatable {
+    var id: Int64
+    var lastCheckedAt: Date?
 }
 
 /// Why a lease was not granted.

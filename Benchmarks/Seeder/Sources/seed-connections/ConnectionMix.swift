@@ -31,15 +31,18 @@ struct ConnectionMix {
     let statuses: [(ImportedConnection.Status, Int)]
     let totalWeight: Int
     let due: Bool
+    /// Every active connection is due for its status check (the default interval, 24 h).
+    let statusDue: Bool
     /// The share of code-flow connections, 0 to 1.
     let codeShare: Double
     let now: Date
     var random: SplitMix64
 
-    init(statuses: [(String, Int)], due: Bool, codeShare: Double, seed: UInt64, now: Date) {
+    init(statuses: [(String, Int)], due: Bool, statusDue: Bool = false, codeShare: Double, seed: UInt64, now: Date) {
         self.statuses = statuses.compactMap { name, weight in ImportedConnection.Status(rawValue: name).map { ($0, weight) } }
         totalWeight = self.statuses.reduce(0) { $0 + $1.1 }
         self.due = due
+        self.statusDue = statusDue
         self.codeShare = codeShare
         self.now = now
         random = SplitMix64(state: seed)
@@ -117,7 +120,7 @@ struct ConnectionMix {
             partnerReference: reference(index: index),
             connectedAt: connectedAt,
             lastRefreshedAt: issuedAt == connectedAt ? nil : issuedAt,
-            lastCheckedAt: status == .active && random.next() % 4 != 0 ? now.addingTimeInterval(-days(0.01...1)) : nil,
+            lastCheckedAt: status == .active && random.next() % 4 != 0 ? now.addingTimeInterval(-days(statusDue ? 1.5...10 : 0.01...1)) : nil,
             lastError: lastError
         )
     }

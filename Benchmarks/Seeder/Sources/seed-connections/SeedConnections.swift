@@ -30,7 +30,14 @@ enum SeedConnections {
             case "mixed": 0.2
             default: configuration.squareClientSecret == nil ? 0 : 0.2
             }
-        var mix = ConnectionMix(statuses: options.statuses, due: options.due, codeShare: codeShare, seed: options.seed, now: Date())
+        var mix = ConnectionMix(
+            statuses: options.statuses,
+            due: options.due,
+            statusDue: options.statusDue,
+            codeShare: codeShare,
+            seed: options.seed,
+            now: Date()
+        )
         let started = ContinuousClock.now
         var statusCounts: [String: Int] = [:]
         var done = 0

@@ -3,7 +3,7 @@ import Foundation
 /// The command line of `seed-connections`; anything it does not know is passed to the service's configuration.
 struct SeedOptions {
     static let usage = """
-        usage: seed-connections --data-directory DIR --count N [--emulator URL] [--due] [--statuses MIX]
+        usage: seed-connections --data-directory DIR --count N [--emulator URL] [--due] [--status-due] [--statuses MIX]
                                 [--batch N] [--seed N] [--flow pkce|code|mixed] [--setting value ...]
 
         Writes N connections into the service's database in DIR through its own storage code (sealed tokens, one
@@ -16,6 +16,8 @@ struct SeedOptions {
           --count N             how many connections (default 100000)
           --emulator URL        the emulator's base URL, e.g. http://127.0.0.1:8081
           --due                 every token is old enough to be due for refresh; the default mix becomes all active
+          --status-due          every active connection is due for its status check (never checked, or 1.5 to 10 days
+                                ago); the default mix becomes all active
           --statuses MIX        the share of each status, e.g. active=90,needs_reauth=4,revoked=3,expired=3 (default)
           --batch N             connections per transaction and per emulator request (default 1000)
           --seed N              the random seed; the same seed gives the same merchants (default 1)
@@ -29,6 +31,7 @@ struct SeedOptions {
     var count = 100_000
     var emulator: URL?
     var due = false
+    var statusDue = false
     var statuses: [(String, Int)] = []
     var batch = 1000
     var seed: UInt64 = 1
@@ -52,6 +55,7 @@ struct SeedOptions {
             switch flag {
             case "--help": throw SeedError.help
             case "--due": due = true
+            case "--status-due": statusDue = true
             case "--count": count = try Self.positive(flag, try value(flag, inline))
             case "--batch": batch = try Self.positive(flag, try value(flag, inline))
             case "--seed": seed = UInt64(try Self.positive(flag, try value(flag, inline)))
@@ -72,7 +76,7 @@ struct SeedOptions {
             throw SeedError.usage("--data-directory is required")
         }
         if statuses.isEmpty {
-            statuses = due ? [("active", 100)] : [("active", 90), ("needs_reauth", 4), ("revoked", 3), ("expired", 3)]
+            statuses = due || statusDue ? [("active", 100)] : [("active", 90), ("needs_reauth", 4), ("revoked", 3), ("expired", 3)]
         }
     }
 

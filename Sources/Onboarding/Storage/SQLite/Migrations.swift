@@ -381,6 +381,16 @@ enum Migrations {
             )
             try db.execute(sql: WebhookOutboxTriggers.all)
         }
+        migrator.registerMigration("v10: status check due index") { db in
+            // Only the rows a status sweep can check, oldest check first (never checked, NULL, first): the sweep reads
+            // its due set a page at a time from here. Queries must spell this WHERE literally for SQLite to use it.
+            try db.execute(
+                sql: """
+                    CREATE INDEX "connection_status_check_due" ON "connection"("lastCheckedAt")
+                        WHERE "status" = 'active' AND "sealedAccessToken" IS NOT NULL;
+                    """
+            )
+        }
         return migrator
     }
 }
