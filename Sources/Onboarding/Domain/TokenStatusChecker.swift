@@ -26,7 +26,7 @@ struct TokenStatusChecker: Sendable {
     let clock: AppClock
     let logger: Logger
 
-    /// Checks one connection's access token with Square (the dashboard's "Check", the periodic sweep).
+    /// Checks one connection's access token with Square (the dashboard's "Check", a new connection's check, the CLI).
     ///
     /// A check someone asked for (not the sweep's) is always in the audit log with its actor: a change Square reports
     /// is recorded with it, and an answer that changes nothing gets its own `token.status_checked` event.
