@@ -46,6 +46,19 @@ final class ProgressDisplay: Sendable {
         }
     }
 
+    /// Writes `body`'s output (a line on stdout) without mixing it into the updating line: on a terminal the line is
+    /// cleared first and redrawn at the next step.
+    func interject(_ body: () -> Void) {
+        state.withLock { state in
+            if state.lineOpen {
+                write("\r\u{1B}[K")
+                state.lineOpen = false
+                state.lastDrawn = nil
+            }
+            body()
+        }
+    }
+
     /// Ends with one summary line, `finished: 20/20 connections in 1.2 s`, replacing the updating line on a terminal.
     /// Nothing is written when no step was shown (a failure before the work began); later calls do nothing, so a
     /// command can call it before its first line of output and again on the way out.

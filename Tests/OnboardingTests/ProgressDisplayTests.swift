@@ -36,6 +36,21 @@ struct ProgressDisplayTests {
         #expect(written.all.last?.hasPrefix("\r\u{1B}[Kfinished: 20/20 connections in ") == true)
     }
 
+    @Test func aLineWrittenMeanwhileClearsTheUpdatingLineWhichIsRedrawnAtTheNextStep() {
+        let written = LogCollector()
+        let display = ProgressDisplay(unit: "connections", isTerminal: true, write: written.append)
+        display.update(OperationProgress(done: 1, total: 2, line: "progress: 1/2 connections", isMilestone: false))
+        display.interject { written.append("MLSANDBOXCAFE: refreshed\n") }
+        display.update(OperationProgress(done: 2, total: 2, line: "progress: 2/2 connections", isMilestone: true))
+        display.finish()
+        #expect(
+            written.all.prefix(4) == [
+                "\r\u{1B}[Kprogress: 1/2 connections", "\r\u{1B}[K", "MLSANDBOXCAFE: refreshed\n", "\r\u{1B}[Kprogress: 2/2 connections",
+            ]
+        )
+        #expect(written.all.last?.hasPrefix("\r\u{1B}[Kfinished: 2/2 connections in ") == true)
+    }
+
     @Test func aFailureBeforeAnyStepWritesNothing() {
         let written = LogCollector()
         for isTerminal in [false, true] {
