@@ -171,15 +171,20 @@ public struct SquareOAuthClient: Sendable {
         logMetadata: Logger.Metadata
     ) async throws(SquareError) -> Answer {
         let base = configuration.environment.baseURL.absoluteString.trimmingSuffix("/")
-        var request = HTTPClientRequest(url: base + path)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "square-onboard/1.0")
-        if let version = configuration.squareVersion { request.headers.add(name: "Square-Version", value: version) }
-        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
+        var requestHeaders = HTTPHeaders()
+        requestHeaders.add(name: "Content-Type", value: "application/json")
+        requestHeaders.add(name: "Accept", value: "application/json")
+        requestHeaders.add(name: "User-Agent", value: "square-onboard/1.0")
+        if let version = configuration.squareVersion { requestHeaders.add(name: "Square-Version", value: version) }
+        if let authorization { requestHeaders.add(name: "Authorization", value: authorization) }
+        let request: HTTPClient.Request
         do {
-            request.body = .bytes(ByteBuffer(data: try Self.encoder.encode(body)))
+            request = try HTTPClient.Request(
+                url: base + path,
+                method: .POST,
+                headers: requestHeaders,
+                body: .byteBuffer(ByteBuffer(data: try Self.encoder.encode(body)))
+            )
         } catch {
             throw SquareError(
                 kind: .invalidRequest,
@@ -232,32 +237,24 @@ public struct SquareOAuthClient: Sendable {
         }
     }
 
+    /// Sends the request and collects the answer, all of it within the timeout: on this API AsyncHTTPClient's deadline
+    /// covers the body too (one event-loop timer per call), and the accumulator stops at `maxResponseBytes`.
     private func execute(
-        _ request: HTTPClientRequest,
+        _ request: HTTPClient.Request,
         operation: String,
         metadata: Logger.Metadata
     ) async throws(SquareError) -> (status: Int, headers: HTTPHeaders, body: Data) {
-        let limit = configuration.maxResponseBytes
-        let timeout = configuration.timeout
+        let accumulator = ResponseAccumulator(request: request, maxBodySize: configuration.maxResponseBytes)
+        let deadline = NIODeadline.now() + TimeAmount(configuration.timeout)
         let client = httpClient
         do {
-            return try await withThrowingTaskGroup(of: (Int, HTTPHeaders, Data)?.self) { group in
-                group.addTask {
-                    let response = try await client.execute(request, timeout: .init(timeout))
-                    let buffer = try await response.body.collect(upTo: limit)
-                    return (Int(response.status.code), response.headers, Data(buffer: buffer))
-                }
-                group.addTask {
-                    // A backstop only: AsyncHTTPClient's own deadline should end the call first, with a truer error.
-                    try await Task.sleep(for: timeout + .seconds(1))
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let result = first else {
-                    throw HTTPClientError.deadlineExceeded
-                }
-                return result
+            let task = client.execute(request: request, delegate: accumulator, deadline: deadline)
+            let response = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
             }
+            return (Int(response.status.code), response.headers, response.body.map { Data(buffer: $0) } ?? Data())
         } catch {
             let failure = Self.describeTransportFailure(error)
             logger.trace("transport error", metadata: ["type": .string("\(type(of: error)) \(error)")])
@@ -275,7 +272,7 @@ public struct SquareOAuthClient: Sendable {
 
     /// Maps a transport error to a secret-free description; AsyncHTTPClient errors never carry bodies.
     static func describeTransportFailure(_ error: any Error) -> (kind: SquareError.Kind, text: String, mayHaveBeenProcessed: Bool) {
-        if error is NIOTooManyBytesError {
+        if error is NIOTooManyBytesError || error is ResponseAccumulator.ResponseTooBigError {
             return (.malformedResponse, "the answer exceeded the response size limit", true)
         }
         if let clientError = error as? HTTPClientError {

@@ -28,17 +28,12 @@ struct CheckStatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let display = ProgressDisplay(unit: "connections")
-        let stdoutIsTerminal = Console.stdoutIsTerminal
         defer { display.finish() }
         let answered = try await StatusCheckOperation.run(
             configuration: try await settings.configuration(),
             merchantId: merchantId,
             logger: Console.logger(level: .warning),
-            output: { line in
-                // Lines stream while the sweep runs: keep them off the progress line when both share a terminal.
-                if stdoutIsTerminal { display.clearLine() }
-                Console.line(line)
-            },
+            output: { line in display.interject { Console.line(line) } },
             progress: display.update
         )
         if !answered { throw ExitCode.failure }

@@ -14,9 +14,6 @@ enum Console {
     /// Whether stderr is a terminal, where progress is one updating line rather than a line per step.
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
-    /// Whether stdout is a terminal, where lines printed during an operation share the screen with its progress line.
-    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
-
     /// The logger the commands hand to the service: info and up, on stderr.
     static func logger(level: Logger.Level = .info) -> Logger {
         var logger = Logger(label: "square-onboard")

@@ -46,14 +46,16 @@ final class ProgressDisplay: Sendable {
         }
     }
 
-    /// Clears the updating line so a line printed meanwhile on the same terminal starts at the margin; the next step
-    /// draws it again. Nothing happens when no line is open (stderr is a log, or nothing was drawn yet).
-    func clearLine() {
+    /// Writes `body`'s output (a line on stdout) without mixing it into the updating line: on a terminal the line is
+    /// cleared first and redrawn at the next step.
+    func interject(_ body: () -> Void) {
         state.withLock { state in
-            guard state.lineOpen else { return }
-            write("\r\u{1B}[K")
-            state.lineOpen = false
-            state.lastDrawn = nil
+            if state.lineOpen {
+                write("\r\u{1B}[K")
+                state.lineOpen = false
+                state.lastDrawn = nil
+            }
+            body()
         }
     }
 

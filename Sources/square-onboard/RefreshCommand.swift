@@ -8,7 +8,7 @@ struct RefreshCommand: AsyncParsableCommand {
         abstract: "Refresh due access tokens once, or one merchant's now.",
         discussion: """
             Reads the same settings as 'serve'. Safe beside a running service: rows are leased, so no connection is \
-            refreshed twice at once. Prints a line per connection and a summary on stdout, progress on stderr.
+            refreshed twice at once. Prints a line per connection as it finishes and a summary on stdout, progress on stderr.
             Exit status: 0 when every chosen connection was refreshed or skipped, 1 when any failed or needs \
             re-authorization.
             """ + "\n\n" + SettingFlags.help
@@ -38,10 +38,7 @@ struct RefreshCommand: AsyncParsableCommand {
             configuration: try await settings.configuration(),
             merchantId: merchantId,
             logger: Console.logger(level: .warning),
-            output: { line in
-                display.finish()
-                Console.line(line)
-            },
+            output: { line in display.interject { Console.line(line) } },
             progress: display.update
         )
         if !succeeded { throw ExitCode.failure }

@@ -1,6 +1,7 @@
 import Foundation
 import SquareEmulator
 import SquareOAuth
+import TestSupport
 import Testing
 
 @testable import Onboarding
@@ -21,9 +22,11 @@ struct TokenRefresherTests {
             harness.advanceTime(days: 4)
             let (cafeBefore, bikeBefore) = (try await harness.tokens("MLSANDBOXCAFE"), try await harness.tokens("MLSANDBOXBIKE"))
             let callsBefore = harness.tokenCalls
-            let report = try await services.refresher.runPass()
-            #expect(report.results.map(\.merchantId) == ["MLSANDBOXCAFE"], "only the 8-day-old token is due")
+            let results = LogCollector()
+            let report = try await services.refresher.runPass(onResult: { merchant, _ in results.append(merchant) })
+            #expect(results.all == ["MLSANDBOXCAFE"], "only the 8-day-old token is due")
             #expect(report.refreshed == 1)
+            #expect(report.summary == "1 due, 1 refreshed, 0 need re-authorization, 0 to retry later, 0 skipped")
             #expect(harness.tokenCalls == callsBefore + 1)
 
             let cafe = try await harness.stored("MLSANDBOXCAFE")

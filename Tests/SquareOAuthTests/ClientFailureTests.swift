@@ -1,4 +1,6 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import OnboardCrypto
 import SquareEmulator
 import SquareOAuth
@@ -99,6 +101,34 @@ struct ClientFailureTests {
                 )
             }
             #expect(error?.kind == .malformedResponse)
+        }
+    }
+
+    /// The head comes at once, then the body stalls: the timeout covers the whole answer, not only its head.
+    @Test func aBodyThatStallsTimesOut() async throws {
+        let router = Router()
+        router.post("/oauth2/token/status") { _, _ -> Response in
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/json", .contentLength: "200"],
+                body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(string: #"{"scopes":["#))
+                    try await Task.sleep(for: .seconds(3))
+                    try await writer.finish(nil)
+                }
+            )
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let square = SquareOAuthClient(
+                configuration: .init(environment: .custom(URL(string: "http://127.0.0.1:\(client.port!)")!), timeout: .milliseconds(500)),
+                logger: .init(label: "test")
+            )
+            let started = ContinuousClock.now
+            let error = await expectSquareError { try await square.retrieveTokenStatus(accessToken: "EAAA-stalled") }
+            #expect(error?.kind == .transient)
+            #expect(error?.transportFailure == "timed out")
+            #expect(ContinuousClock.now - started < .seconds(2), "the stalled body did not hold the call past its timeout")
         }
     }
 

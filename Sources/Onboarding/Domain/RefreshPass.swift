@@ -1,21 +1,33 @@
 import Foundation
 
-/// What one pass over the due connections did.
+/// What one pass over the due connections did: counts per outcome, not a result per connection (each is handed to the
+/// pass's `onResult` as it finishes), so a pass over 100,000 connections holds no list of them.
 struct RefreshPassReport: Sendable {
-    var results: [(merchantId: String, outcome: TokenRefresher.Outcome)] = []
+    private(set) var refreshed = 0
+    private(set) var needsReauth = 0
+    private(set) var retryLater = 0
+    /// Not refreshed and nothing to do: not due, busy elsewhere, no longer refreshable, gone, or revoked meanwhile.
+    private(set) var skipped = 0
     /// Connections chosen at the start of the pass.
     var chosen = 0
     /// True when a shutdown stopped the pass before every chosen connection was tried.
     var stoppedEarly = false
 
-    var refreshed: Int { results.count { if case .refreshed = $0.outcome { true } else { false } } }
-    var needsReauth: Int { results.count { if case .needsReauth = $0.outcome { true } else { false } } }
-    var retryLater: Int { results.count { if case .retryLater = $0.outcome { true } else { false } } }
-    var skipped: Int { results.count - refreshed - needsReauth - retryLater }
+    /// Connections whose refresh finished in this pass.
+    var finished: Int { refreshed + needsReauth + retryLater + skipped }
 
     /// One line for logs and the CLI.
     var summary: String {
         "\(chosen) due, \(refreshed) refreshed, \(needsReauth) need re-authorization, \(retryLater) to retry later, \(skipped) skipped"
+    }
+
+    mutating func count(_ outcome: TokenRefresher.Outcome) {
+        switch outcome {
+        case .refreshed: refreshed += 1
+        case .needsReauth: needsReauth += 1
+        case .retryLater: retryLater += 1
+        case .notDue, .busy, .notRefreshable, .notFound, .revokedMeanwhile: skipped += 1
+        }
     }
 }
 
@@ -23,19 +35,25 @@ extension TokenRefresher {
     /// Refreshes every due connection (or one merchant's, due or not) with bounded concurrency and jittered pacing.
     ///
     /// `shouldStop` is asked before each new refresh (graceful shutdown); refreshes already started always finish.
+    /// `onResult` hears each connection's outcome as it finishes, then `progress` the count so far.
     func runPass(
         merchantId: String? = nil,
         actor: AuditActor = .system,
         shouldStop: @escaping @Sendable () -> Bool = { false },
+        onResult: @escaping @Sendable (_ merchantId: String, _ outcome: Outcome) -> Void = { _, _ in },
         progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) async throws -> RefreshPassReport {
-        guard let merchantId else { return try await refreshDue(actor: actor, shouldStop: shouldStop, progress: progress) }
+        guard let merchantId else {
+            return try await refreshDue(actor: actor, shouldStop: shouldStop, onResult: onResult, progress: progress)
+        }
         let pending = try await store.allConnections().filter { $0.merchantId == merchantId }
         progress(0, pending.count)
-        let (results, stoppedEarly) = await refreshAll(pending, actor: actor, force: true, shouldStop: shouldStop) { finished in
-            progress(finished, pending.count)
+        var report = await refreshAll(pending, actor: actor, force: true, shouldStop: shouldStop) { report, merchant, outcome in
+            onResult(merchant, outcome)
+            progress(report.finished, pending.count)
         }
-        return RefreshPassReport(results: results, chosen: pending.count, stoppedEarly: stoppedEarly)
+        report.chosen = pending.count
+        return report
     }
 
     /// How many due connections' ids a pass reads at once; computing the due set costs in proportion to all due rows,
@@ -45,10 +63,11 @@ extension TokenRefresher {
     /// Reads the due set a page of ids at a time and leases it a chunk at a time, one transaction per chunk.
     ///
     /// A paced pass leases one row right before its refresh starts; an unpaced one a few rounds of refreshes at once, so
-    /// no leased row waits long. Besides the report (a result per connection), it holds a page of ids and the chunk in hand.
+    /// no leased row waits long. Besides the report's counts, it holds the ids tried, a page of ids and the chunk in hand.
     private func refreshDue(
         actor: AuditActor,
         shouldStop: @escaping @Sendable () -> Bool,
+        onResult: @escaping @Sendable (_ merchantId: String, _ outcome: Outcome) -> Void,
         progress: @escaping @Sendable (_ done: Int, _ total: Int) -> Void
     ) async throws -> RefreshPassReport {
         let total = try await store.countConnectionsDueForRefresh(settings: settings, now: clock.now())
@@ -58,17 +77,22 @@ extension TokenRefresher {
         var failure: (any Error)?
         // Leases taken but not used (a shutdown began, or the row waited too long), released at the end.
         var unused: [Int64] = []
-        var tried: Set<Int64> = []
+        // The ids leased so far, 8 bytes each (a Set would take three times that), sorted when a page is filtered.
+        var tried: [Int64] = []
+        func finish(_ merchantId: String, _ outcome: Outcome, into report: inout RefreshPassReport) {
+            report.count(outcome)
+            onResult(merchantId, outcome)
+            progress(report.finished, max(total, report.finished))
+        }
         await withTaskGroup(of: (String, Outcome).self) { group in
             var page: ArraySlice<Int64> = []
             var queue: ArraySlice<RefreshLease> = []
             var leasedAt = clock.now()
             var running = 0
             while true {
-                if running == settings.concurrency, let finished = await group.next() {
+                if running == settings.concurrency, let (merchant, outcome) = await group.next() {
                     running -= 1
-                    report.results.append(finished)
-                    progress(report.results.count, max(total, report.results.count))
+                    finish(merchant, outcome, into: &report)
                 }
                 if running > 0, settings.pacing > .zero {
                     try? await Task.sleep(for: settings.pacing * Double.random(in: 0...1))
@@ -83,13 +107,14 @@ extension TokenRefresher {
                         // Rows done in this pass are no longer due; one still due (Square's new token about to expire)
                         // is left for the next pass: once per pass is enough.
                         let ids = try await store.connectionIdsDueForRefresh(settings: settings, now: clock.now(), limit: Self.pageSize)
-                        page = ArraySlice(ids.filter { !tried.contains($0) })
+                        tried.sort()
+                        page = ArraySlice(ids.filter { !tried.sortedContains($0) })
                         if page.isEmpty { break }
                     }
                     if queue.isEmpty {
                         let ids = page.prefix(chunk)
                         page.removeFirst(ids.count)
-                        tried.formUnion(ids)
+                        tried += ids
                         leasedAt = clock.now()
                         let leases = try await store.leaseForRefresh(connectionIds: Array(ids), owner: owner, settings: settings, now: leasedAt)
                         queue = ArraySlice(leases)
@@ -109,10 +134,7 @@ extension TokenRefresher {
                 group.addTask { (lease.connection.merchantId, await self.refresh(leased: lease, actor: actor)) }
             }
             unused += queue.map { $0.connection.id! }
-            for await finished in group {
-                report.results.append(finished)
-                progress(report.results.count, max(total, report.results.count))
-            }
+            for await (merchant, outcome) in group { finish(merchant, outcome, into: &report) }
         }
         if !unused.isEmpty {
             do {
@@ -122,34 +144,36 @@ extension TokenRefresher {
             }
         }
         if let failure { throw failure }
-        report.chosen = max(total, report.results.count)
+        report.chosen = max(total, report.finished)
         return report
     }
 
-    /// Refreshes `connections` with bounded concurrency and jittered pacing; `progress` hears how many have finished.
+    /// Refreshes `connections` with bounded concurrency and jittered pacing; `finished` hears each outcome once counted.
     private func refreshAll(
         _ connections: [ConnectionRecord],
         actor: AuditActor,
         force: Bool,
         shouldStop: @escaping @Sendable () -> Bool,
-        progress: (Int) -> Void
-    ) async -> (results: [(merchantId: String, outcome: Outcome)], stoppedEarly: Bool) {
+        finished: (RefreshPassReport, String, Outcome) -> Void
+    ) async -> RefreshPassReport {
         await withTaskGroup(of: (String, Outcome).self) { group in
-            var results: [(merchantId: String, outcome: Outcome)] = []
-            var stoppedEarly = false
+            var report = RefreshPassReport()
+            func finish(_ merchantId: String, _ outcome: Outcome) {
+                report.count(outcome)
+                finished(report, merchantId, outcome)
+            }
             var running = 0
             for connection in connections {
-                if running == settings.concurrency, let finished = await group.next() {
+                if running == settings.concurrency, let (merchant, outcome) = await group.next() {
                     running -= 1
-                    results.append(finished)
-                    progress(results.count)
+                    finish(merchant, outcome)
                 }
                 if running > 0, settings.pacing > .zero {
                     try? await Task.sleep(for: settings.pacing * Double.random(in: 0...1))
                 }
                 // Asked after waiting for a free slot and the pause, right before starting: a shutdown may have begun.
                 if shouldStop() {
-                    stoppedEarly = true
+                    report.stoppedEarly = true
                     break
                 }
                 running += 1
@@ -157,11 +181,20 @@ extension TokenRefresher {
                     (connection.merchantId, await self.refresh(connectionId: connection.id!, actor: actor, force: force))
                 }
             }
-            for await finished in group {
-                results.append(finished)
-                progress(results.count)
-            }
-            return (results, stoppedEarly)
+            for await (merchant, outcome) in group { finish(merchant, outcome) }
+            return report
         }
+    }
+}
+
+extension [Int64] {
+    /// Whether a sorted array holds `id` (binary search).
+    fileprivate func sortedContains(_ id: Int64) -> Bool {
+        var (low, high) = (0, count)
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle] < id { low = middle + 1 } else { high = middle }
+        }
+        return low < count && self[low] == id
     }
 }

@@ -13,10 +13,11 @@ package enum RefreshOperation {
     ) async throws -> Bool {
         let services = try await AppServices.open(configuration: configuration, logger: logger)
         let report = try await run(services: services, merchantId: merchantId, output: output, progress: progress)
-        return report.refreshed + report.skipped == report.results.count && !(merchantId != nil && report.chosen == 0)
+        return report.needsReauth + report.retryLater == 0 && !(merchantId != nil && report.chosen == 0)
     }
 
-    /// The pass itself, printing one line per connection and the summary; separate so tests can pass their services.
+    /// The pass itself, printing a line per connection as it finishes, then the summary; separate so tests can pass
+    /// their services.
     static func run(
         services: AppServices,
         merchantId: String?,
@@ -26,6 +27,7 @@ package enum RefreshOperation {
         let report = try await services.refresher.runPass(
             merchantId: merchantId,
             actor: .cli,
+            onResult: { merchant, outcome in output("\(merchant): \(describe(outcome))") },
             progress: { done, total in
                 guard total > 0 else { return }
                 progress(
@@ -39,7 +41,6 @@ package enum RefreshOperation {
             }
         )
         if let merchantId, report.chosen == 0 { output("no connection for merchant \(merchantId)") }
-        for (merchant, outcome) in report.results { output("\(merchant): \(describe(outcome))") }
         output(report.summary)
         return report
     }

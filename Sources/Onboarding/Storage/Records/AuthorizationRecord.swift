@@ -24,3 +24,21 @@ struct AuthorizationRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
         static let outcome = Column(CodingKeys.outcome)
     }
 }
+
+extension AuthorizationRecord {
+    // Read by name, as `ConnectionRecord` is: every callback reads one (`RecordDecodingTests`).
+    init(row: Row) throws {
+        stateHash = try row.decode(forColumn: "stateHash")
+        sealedCodeVerifier = try row.decode(forColumn: "sealedCodeVerifier")
+        scopes = try row.decode(forColumn: "scopes")
+        flow = try row.decode(forColumn: "flow")
+        partnerLinkId = try row.decode(forColumn: "partnerLinkId")
+        returnUrl = try row.decode(forColumn: "returnUrl")
+        browserBindingHash = try row.decode(forColumn: "browserBindingHash")
+        createdAt = try row.decode(forColumn: "createdAt")
+        expiresAt = try row.decode(forColumn: "expiresAt")
+        consumedAt = try row.decode(forColumn: "consumedAt")
+        outcome = try row.decode(forColumn: "outcome")
+        merchantId = try row.decode(forColumn: "merchantId")
+    }
+}

@@ -84,3 +84,37 @@ struct ConnectionRecord: Codable, Sendable, Equatable, FetchableRecord, MutableP
     /// Whether the connection still holds a token that Square could be asked to revoke.
     var holdsToken: Bool { status != .revoked && (sealedAccessToken != nil || sealedRefreshToken != nil) }
 }
+
+extension ConnectionRecord {
+    // Every connect and list page decodes these: reading the columns by name costs a fraction of `Decodable`'s
+    // keyed container (perf: 3.7 % of a callback). `RecordDecodingTests` checks it reads back what `Encodable` stored.
+    init(row: Row) throws {
+        id = try row.decode(forColumn: "id")
+        environment = try row.decode(forColumn: "environment")
+        merchantId = try row.decode(forColumn: "merchantId")
+        sealedAccessToken = try row.decode(forColumn: "sealedAccessToken")
+        sealedRefreshToken = try row.decode(forColumn: "sealedRefreshToken")
+        tokenType = try row.decode(forColumn: "tokenType")
+        expiresAt = try row.decode(forColumn: "expiresAt")
+        refreshTokenExpiresAt = try row.decode(forColumn: "refreshTokenExpiresAt")
+        scopes = try row.decode(forColumn: "scopes")
+        shortLived = try row.decode(forColumn: "shortLived")
+        flow = try row.decode(forColumn: "flow")
+        status = try row.decode(forColumn: "status")
+        partnerId = try row.decode(forColumn: "partnerId")
+        partnerReference = try row.decode(forColumn: "partnerReference")
+        connectedAt = try row.decode(forColumn: "connectedAt")
+        lastRefreshedAt = try row.decode(forColumn: "lastRefreshedAt")
+        lastCheckedAt = try row.decode(forColumn: "lastCheckedAt")
+        revokedAt = try row.decode(forColumn: "revokedAt")
+        revokedBy = try row.decode(forColumn: "revokedBy")
+        refreshLeaseUntil = try row.decode(forColumn: "refreshLeaseUntil")
+        refreshFailureCount = try row.decode(forColumn: "refreshFailureCount")
+        lastError = try row.decode(forColumn: "lastError")
+        updatedAt = try row.decode(forColumn: "updatedAt")
+        refreshLeaseOwner = try row.decode(forColumn: "refreshLeaseOwner")
+        nextRefreshAt = try row.decode(forColumn: "nextRefreshAt")
+        revokeClaimOwner = try row.decode(forColumn: "revokeClaimOwner")
+        revokeClaimUntil = try row.decode(forColumn: "revokeClaimUntil")
+    }
+}

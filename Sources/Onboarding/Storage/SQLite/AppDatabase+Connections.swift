@@ -18,27 +18,29 @@ extension AppDatabase {
             // A partner's link names the connection's partner, unless another partner has it already (it stays theirs).
             let heldByAnotherPartner = grant.partnerLink.map { previousPartner != nil && previousPartner != $0.partnerId } ?? false
             let link = heldByAnotherPartner ? nil : grant.partnerLink
+            // Dates are bound as `StorageTimestamp`s: the same text without `DateFormatter` on every connect.
+            let receivedAt = StorageTimestamp(grant.receivedAt)
             let connection = try ConnectionRecord.fetchOne(
                 db.cachedStatement(sql: Self.upsertConnectionSQL),
                 arguments: [
                     grant.environment, grant.merchantId, grant.sealedAccessToken, grant.sealedRefreshToken, grant.tokenType,
-                    grant.expiresAt, grant.refreshTokenExpiresAt, grant.scopes, grant.shortLived, grant.flow, ConnectionStatus.active,
-                    grant.receivedAt, grant.receivedAt, grant.scopesConfirmed ? grant.receivedAt : nil, grant.receivedAt,
-                    link?.partnerId, link?.reference,
+                    grant.expiresAt.map(StorageTimestamp.init), grant.refreshTokenExpiresAt.map(StorageTimestamp.init), grant.scopes,
+                    grant.shortLived, grant.flow, ConnectionStatus.active, receivedAt, receivedAt,
+                    grant.scopesConfirmed ? receivedAt : nil, receivedAt, link?.partnerId, link?.reference,
                 ]
             )
             guard let connection, let id = connection.id else { throw StorageError.constraintViolated("the connection was not stored") }
             if let used = grant.partnerLink {
                 try db.cachedStatement(sql: #"UPDATE "onboardingLink" SET usedAt = ?, merchantId = ? WHERE id = ? AND usedAt IS NULL"#)
-                    .execute(arguments: [grant.receivedAt, grant.merchantId, used.linkId])
+                    .execute(arguments: [receivedAt, grant.merchantId, used.linkId])
             }
             try db.cachedStatement(sql: #"UPDATE "authorization" SET outcome = ?, merchantId = ? WHERE stateHash = ?"#)
                 .execute(arguments: [AuthorizationOutcome.connected, grant.merchantId, stateHash])
             try db.cachedStatement(
                 sql: #"INSERT INTO "merchantSession" (sessionHash, connectionId, csrfToken, createdAt, expiresAt) VALUES (?, ?, ?, ?, ?)"#
-            ).execute(arguments: [session.hash, id, session.csrfToken, grant.receivedAt, session.expiresAt])
+            ).execute(arguments: [session.hash, id, session.csrfToken, receivedAt, StorageTimestamp(session.expiresAt)])
             try db.cachedStatement(sql: "INSERT INTO auditEvent (occurredAt, actor, action, merchantId, detail) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [audit.occurredAt, audit.actor, audit.action, audit.merchantId, audit.detail])
+                .execute(arguments: [StorageTimestamp(audit.occurredAt), audit.actor, audit.action, audit.merchantId, audit.detail])
             return SavedConnection(connection: connection, reconnected: before != nil, heldByAnotherPartner: heldByAnotherPartner)
         }
     }

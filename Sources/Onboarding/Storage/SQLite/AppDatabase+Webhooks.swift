@@ -11,7 +11,8 @@ extension AppDatabase {
                     WHERE "deliveredAt" IS NULL AND "failedAt" IS NULL AND ("nextAttemptAt" IS NULL OR "nextAttemptAt" <= ?)
                     ORDER BY "createdAt" LIMIT ?
                     """,
-                arguments: [now, limit]
+                // Polled every few seconds even when idle: bound without `DateFormatter`, so an idle server never loads ICU.
+                arguments: [StorageTimestamp(now), limit]
             )
         }
     }

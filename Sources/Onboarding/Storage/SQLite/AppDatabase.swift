@@ -103,7 +103,7 @@ final class AppDatabase: OnboardingStore {
             authorization.consumedAt = now
             authorization.outcome = .consumed
             try db.cachedStatement(sql: #"UPDATE "authorization" SET consumedAt = ?, outcome = ? WHERE stateHash = ?"#)
-                .execute(arguments: [now, AuthorizationOutcome.consumed, stateHash])
+                .execute(arguments: [StorageTimestamp(now), AuthorizationOutcome.consumed, stateHash])
             return .accepted(authorization)
         }
     }
