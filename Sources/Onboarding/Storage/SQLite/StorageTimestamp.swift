@@ -13,7 +13,8 @@ struct StorageTimestamp: DatabaseValueConvertible, Sendable {
         self.date = date
     }
 
-    var databaseValue: DatabaseValue { Self.text(date).databaseValue }
+    // Before 1970 `DateFormatter` rounds differently; no stored date is that old, so those go through GRDB itself.
+    var databaseValue: DatabaseValue { date.timeIntervalSince1970 >= 0 ? Self.text(date).databaseValue : date.databaseValue }
 
     static func fromDatabaseValue(_ dbValue: DatabaseValue) -> StorageTimestamp? {
         Date.fromDatabaseValue(dbValue).map(StorageTimestamp.init)
