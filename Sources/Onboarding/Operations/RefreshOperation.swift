@@ -31,12 +31,7 @@ package enum RefreshOperation {
             progress: { done, total in
                 guard total > 0 else { return }
                 progress(
-                    OperationProgress(
-                        done: done,
-                        total: total,
-                        line: "progress: \(done)/\(total) connections",
-                        isMilestone: done == total || done % 10 == 0
-                    )
+                    OperationProgress.connections(done: done, total: total)
                 )
             }
         )

@@ -28,12 +28,7 @@ package enum StatusCheckOperation {
                 actor: .cli,
                 progress: { done, total in
                     progress(
-                        OperationProgress(
-                            done: done,
-                            total: total,
-                            line: "progress: \(done)/\(total) connections",
-                            isMilestone: done == total || done % 10 == 0
-                        )
+                        OperationProgress.connections(done: done, total: total)
                     )
                 },
                 onResult: { id, merchant, outcome in output("\(merchant ?? "connection \(id)"): \(describe(outcome))") }
