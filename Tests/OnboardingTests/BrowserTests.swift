@@ -166,7 +166,7 @@ struct BrowserTests {
             demo.standardOutput = output
             demo.standardError = output
             try demo.run()
-            if try await Self.answers("http://127.0.0.1:\(port)/healthz", while: demo) {
+            if try await Self.demoListens(on: port, console: consoleLog, while: demo) {
                 started = (demo, port, emulatorPort, data, consoleLog, output)
             } else {
                 await stop(demo)
@@ -197,14 +197,21 @@ struct BrowserTests {
         #expect(!printed.contains("EAAA") && !printed.contains("EQAA"), "no token in the demo's console output")
     }
 
-    /// Whether `url` answers before `process` exits, waiting up to 60 s (a loaded machine starts the demo slowly).
-    static func answers(_ url: String, while process: Process) async throws -> Bool {
+    /// Whether the demo says it runs and `/healthz` on its port answers 200, waiting up to 60 s (a loaded machine starts
+    /// it slowly). Another test's server may take the port between `freeLoopbackPort()` and the demo's bind: that server
+    /// then answers on the port, but the demo never says it runs (it stops, and is started again on new ports).
+    static func demoListens(on port: Int, console: String, while process: Process) async throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline && process.isRunning {
-            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(2)),
-                response.status.code < 500
+            let said = (try? String(contentsOfFile: console, encoding: .utf8)) ?? ""
+            if said.contains("square-onboard demo is running."),
+                let response = try? await HTTPClient.shared.execute(
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"),
+                    timeout: .seconds(2)
+                ),
+                response.status == .ok
             {
-                return true
+                return process.isRunning
             }
             try await Task.sleep(for: .milliseconds(200))
         }
