@@ -24,11 +24,17 @@ final class AppDatabase: OnboardingStore {
     ///
     /// The folder is made (or tightened to) 0700 and the file 0600 before SQLite opens it: SQLite creates the `-wal`
     /// and `-shm` files with the main file's mode, so none of the three is ever readable by others.
-    static func open(path: String) throws -> AppDatabase {
+    /// `automaticCheckpointPages` is SQLite's `wal_autocheckpoint` for the writer (its default, 1,000, unless a
+    /// `WALCheckpointer` runs beside it).
+    static func open(path: String, automaticCheckpointPages: Int = 1000) throws -> AppDatabase {
         try restrictFileModes(databasePath: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.foreignKeysEnabled = true
+        if automaticCheckpointPages != 1000 {
+            // Readers get it too; it only acts when a connection commits, which only the writer does.
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = \(automaticCheckpointPages)") }
+        }
         let pool = try DatabasePool(path: path, configuration: configuration)
         return try AppDatabase(pool)
     }
