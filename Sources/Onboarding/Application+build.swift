@@ -21,6 +21,8 @@ struct AppServices: Sendable {
     let partnerAPI: PartnerAPIService
     let clock: AppClock
     let logger: Logger
+    /// The WAL's checkpoints beside the writer, for `serve` (`AppServices.open(..., checkpointsInBackground: true)`).
+    var walCheckpointer: WALCheckpointer?
 
     /// Builds the Square client and the domain services on an opened, migrated store.
     init(configuration: AppConfiguration, store: any OnboardingStore, clock: AppClock = .system, logger: Logger) {
@@ -73,10 +75,23 @@ struct AppServices: Sendable {
     }
 
     /// Opens and migrates the SQLite file (off the async executors), re-keys legacy environment names, builds the services.
-    static func open(configuration: AppConfiguration, clock: AppClock = .system, logger: Logger) async throws -> AppServices {
+    ///
+    /// With `checkpointsInBackground` the caller runs `walCheckpointer` (as `serve` does) and the writer's own automatic
+    /// checkpoint is only a safety net.
+    static func open(
+        configuration: AppConfiguration,
+        clock: AppClock = .system,
+        logger: Logger,
+        checkpointsInBackground: Bool = false
+    ) async throws -> AppServices {
         let path = configuration.databasePath
-        let store = try await NIOThreadPool.singleton.runIfActive { try AppDatabase.open(path: path) }
-        let services = AppServices(configuration: configuration, store: store, clock: clock, logger: logger)
+        let (store, checkpointer) = try await NIOThreadPool.singleton.runIfActive {
+            guard checkpointsInBackground else { return (try AppDatabase.open(path: path), nil as WALCheckpointer?) }
+            let store = try AppDatabase.open(path: path, automaticCheckpointPages: WALCheckpointer.writerSafetyPages)
+            return (store, try WALCheckpointer(databasePath: path, logger: logger))
+        }
+        var services = AppServices(configuration: configuration, store: store, clock: clock, logger: logger)
+        services.walCheckpointer = checkpointer
         let moved = try await EnvironmentIdentity(
             store: store,
             vault: TokenVault(keyRing: configuration.keyRing),
@@ -101,7 +116,7 @@ public func buildApplication(
     if configuration.logFormat == .json { logger = Logger(label: logger.label, factory: JSONLogHandler.init) }
     logger.logLevel = configuration.logLevel
     return try await buildApplication(
-        services: AppServices.open(configuration: configuration, clock: clock, logger: logger),
+        services: AppServices.open(configuration: configuration, clock: clock, logger: logger, checkpointsInBackground: true),
         onServerRunning: onServerRunning
     )
 }
@@ -125,6 +140,7 @@ func buildApplication(
     let drain = DrainState()
     // New connections' status checks run whether or not the token-life passes do.
     var background: [any Service] = [services.newConnectionChecks]
+    if let checkpointer = services.walCheckpointer { background.append(checkpointer) }
     if configuration.tokenLife.enabled {
         background.append(
             TokenLifeService(refresher: services.refresher, checker: services.checker, retention: services.retention, logger: logger, drain: drain)

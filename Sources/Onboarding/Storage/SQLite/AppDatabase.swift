@@ -24,11 +24,20 @@ final class AppDatabase: OnboardingStore {
     ///
     /// The folder is made (or tightened to) 0700 and the file 0600 before SQLite opens it: SQLite creates the `-wal`
     /// and `-shm` files with the main file's mode, so none of the three is ever readable by others.
-    static func open(path: String) throws -> AppDatabase {
+    /// `automaticCheckpointPages` is SQLite's `wal_autocheckpoint` for the writer (its default, 1,000, unless a
+    /// `WALCheckpointer` runs beside it). The writer keeps its temporary files (savepoint journals) in memory.
+    static func open(path: String, automaticCheckpointPages: Int = 1000) throws -> AppDatabase {
         try restrictFileModes(databasePath: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            // Readers get it too; it only acts when a connection commits, which only the writer does.
+            if automaticCheckpointPages != 1000 { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(automaticCheckpointPages)") }
+            // Each grouped write is a savepoint, whose journal of the pages it changes SQLite spills to a temporary
+            // file past 64 KiB: two system calls a page on the one writer everything waits for. In memory it is a copy.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA temp_store = MEMORY") }
+        }
         let pool = try DatabasePool(path: path, configuration: configuration)
         return try AppDatabase(pool)
     }
