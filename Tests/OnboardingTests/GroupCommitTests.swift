@@ -52,7 +52,8 @@ struct GroupCommitTests {
                 tasks.addTask {
                     let result = await attempt { () async throws(StorageError) -> Int64 in
                         try await group.write { db in
-                            // Write 7 breaks the unique name: only its own savepoint rolls back.
+                            // Write 7 stores a row, then breaks the unique name: its savepoint rolls back both, and only them.
+                            if index == 7 { try db.execute(sql: "INSERT INTO item (name) VALUES ('item-7-partial')") }
                             try db.execute(sql: "INSERT INTO item (name) VALUES (?)", arguments: [index == 7 ? "first" : "item-\(index)"])
                             return db.lastInsertedRowID
                         }

@@ -75,14 +75,22 @@ private final class PendingWrite<T: Sendable>: GroupedWrite, @unchecked Sendable
     }
 
     func run(_ db: Database) {
+        // GRDB's `inSavepoint` prepares its SAVEPOINT and RELEASE anew each time; on the one writer, for every write,
+        // cached statements are worth it.
         do {
-            var value: T?
-            try db.inSavepoint {
-                value = try updates(db)
-                return .commit
-            }
-            outcome = value.map { .success($0) } ?? outcome
+            try db.cachedStatement(sql: "SAVEPOINT groupedWrite").execute()
         } catch {
+            outcome = .failure(StorageError(error))
+            return
+        }
+        do {
+            let value = try updates(db)
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT groupedWrite").execute()
+            outcome = .success(value)
+        } catch {
+            // This write alone is undone; the group's transaction and the other writes in it go on.
+            try? db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT groupedWrite").execute()
+            try? db.cachedStatement(sql: "RELEASE SAVEPOINT groupedWrite").execute()
             outcome = .failure(StorageError(error))
         }
     }
