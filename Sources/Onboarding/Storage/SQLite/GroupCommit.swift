@@ -33,24 +33,57 @@ final class GroupCommit: Sendable {
         return try result.get()
     }
 
+    /// The most groups the writer commits in one turn on its queue before other work there gets a turn.
+    static let groupsPerTurn = 8
+
     private func writeWaiting() async {
-        while true {
-            let group: [any GroupedWrite] = state.withLock { state in
-                let group = Array(state.waiting.prefix(Self.groupLimit))
-                state.waiting.removeFirst(group.count)
-                if group.isEmpty { state.writing = false }
-                return group
-            }
-            guard !group.isEmpty else { return }
+        var group = nextGroup()
+        while !group.isEmpty {
+            let first = group
             do {
-                try await writer.write { db in
-                    for write in group { write.run(db) }
+                // The groups that wait are committed one after the other on the writer's queue: no hop back to the
+                // async pool, where the next group's turn would queue behind the requests' own work.
+                let drained = try await writer.writeWithoutTransaction { db in
+                    var current = first
+                    for _ in 1..<Self.groupsPerTurn {
+                        Self.commit(current, in: db)
+                        current = self.nextGroup()
+                        if current.isEmpty { return true }
+                    }
+                    Self.commit(current, in: db)
+                    return false
                 }
-                for write in group { write.finish(failure: nil) }
+                if drained { return }
             } catch {
+                // The writer could not be reached (the database is closed): nothing of `first` ran.
                 let failure = StorageError(error)
-                for write in group { write.finish(failure: failure) }
+                for write in first { write.finish(failure: failure) }
             }
+            group = nextGroup()
+        }
+    }
+
+    /// Takes the next group; none left means the writing stops (and the next write starts it again).
+    private func nextGroup() -> [any GroupedWrite] {
+        state.withLock { state in
+            let group = Array(state.waiting.prefix(Self.groupLimit))
+            state.waiting.removeFirst(group.count)
+            if group.isEmpty { state.writing = false }
+            return group
+        }
+    }
+
+    /// Commits one group's writes in one transaction and answers their callers.
+    private static func commit(_ group: [any GroupedWrite], in db: Database) {
+        do {
+            try db.inTransaction(.immediate) {
+                for write in group { write.run(db) }
+                return .commit
+            }
+            for write in group { write.finish(failure: nil) }
+        } catch {
+            let failure = StorageError(error)
+            for write in group { write.finish(failure: failure) }
         }
     }
 }
