@@ -1,6 +1,5 @@
 import GRDB
 import Logging
-import NIOPosix
 import ServiceLifecycle
 
 /// Checkpoints the WAL from its own connection beside the writer, so the writer never waits for a checkpoint's fsyncs.
