@@ -162,33 +162,13 @@ struct AdminCommandTests {
     }
 
     @Test func theDemoPrintsItsAdminSignInOnceAndThePasswordWorks() async throws {
-        let executable = try BuiltExecutable.path()
-        try await Self.withFolder { folder in
-            let (port, emulatorPort) = (try await freeLoopbackPort(), try await freeLoopbackPort())
-            let demo = Process()
-            demo.executableURL = URL(fileURLWithPath: executable)
-            demo.arguments = ["demo", "--port", "\(port)", "--emulator-port", "\(emulatorPort)", "--data-directory", folder + "/data"]
-            demo.currentDirectoryURL = URL(fileURLWithPath: ServiceHarness.packageRoot)
-            let console = folder + "/console.log"
-            _ = FileManager.default.createFile(atPath: console, contents: nil)
-            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: console))
-            defer { try? output.close() }
-            (demo.standardOutput, demo.standardError) = (output, output)
-            try demo.run()
-            let base = "http://127.0.0.1:\(port)"
-            do {
-                try await WebDriver.waitUntilAnswering(base + "/healthz", http: HTTPClient.shared)
-                let printed = try String(contentsOfFile: console, encoding: .utf8)
-                let line = try #require(printed.split(separator: "\n").first { $0.contains("/admin/login") })
-                #expect(line.hasPrefix("  Admin           \(base)/admin/login   name admin, password "))
-                let password = try #require(line.firstMatch(of: #/password ([A-Za-z0-9]{20}) /#)?.output.1)
-                #expect(printed.components(separatedBy: String(password)).count == 2, "printed once")
-                #expect(try await Self.signIn(base: base, name: "admin", password: String(password)) == "/admin")
-            } catch {
-                _ = await stop(demo)
-                throw error
-            }
-            #expect(await stop(demo))
+        try await withDemoAndConsole { base, _, console in
+            let printed = console()
+            let line = try #require(printed.split(separator: "\n").first { $0.contains("/admin/login") })
+            #expect(line.hasPrefix("  Admin           \(base)/admin/login   name admin, password "))
+            let password = try #require(line.firstMatch(of: #/password ([A-Za-z0-9]{20}) /#)?.output.1)
+            #expect(printed.components(separatedBy: String(password)).count == 2, "printed once")
+            #expect(try await Self.signIn(base: base, name: "admin", password: String(password)) == "/admin")
         }
     }
 

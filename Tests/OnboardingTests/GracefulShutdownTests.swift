@@ -68,7 +68,11 @@ struct GracefulShutdownTests {
             try process.run()
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
-            try await WebDriver.waitUntilAnswering(base + "/healthz", http: http)
+            do {
+                try await WebDriver.waitUntilAnswering(base + "/healthz", http: http, while: process)
+            } catch {
+                throw WebDriverError.notStarted("\(error); it logged:\n" + ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""))
+            }
             #expect(try await Self.get(base + "/readyz", http: http).status == .ok)
             let harness = ServiceHarness(
                 emulator: emulator,

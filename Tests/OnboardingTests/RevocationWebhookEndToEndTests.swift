@@ -88,8 +88,21 @@ extension ServiceHarness {
         let app = try await buildApplication(services: services) { port in ready.yield(port) }
         let group = ServiceGroup(configuration: .init(services: [app], logger: services.logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            for await _ in listening { break }
+            tasks.addTask {
+                // A service that cannot listen (another test took the port) ends the stream, so its error is thrown
+                // below instead of this waiting for a port forever.
+                defer { ready.finish() }
+                try await group.run()
+            }
+            var listens = false
+            for await _ in listening {
+                listens = true
+                break
+            }
+            guard listens else {
+                try await tasks.waitForAll()
+                throw WebDriverError.notStarted("the service on port \(overrides["http.port"] ?? "?") did not start")
+            }
             do {
                 try await body()
             } catch {

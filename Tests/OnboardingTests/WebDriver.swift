@@ -187,9 +187,17 @@ struct WebDriver {
         return object
     }
 
-    static func waitUntilAnswering(_ url: String, http: HTTPClient, timeout: Duration = .seconds(30)) async throws {
+    static func waitUntilAnswering(
+        _ url: String,
+        http: HTTPClient,
+        timeout: Duration = .seconds(30),
+        while process: Process? = nil
+    ) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
+            if let process, !process.isRunning {
+                throw WebDriverError.notStarted("\(url) did not answer: its process exited with status \(process.terminationStatus)")
+            }
             if let response = try? await http.execute(HTTPClientRequest(url: url), timeout: .seconds(2)), response.status.code < 500 {
                 return
             }
@@ -204,6 +212,7 @@ enum WebDriverError: Error, CustomStringConvertible {
     case failed(url: String, status: Int, answer: String)
     case notAnswering(String)
     case noNavigation(after: String, url: String)
+    case notStarted(String)
 
     var description: String {
         switch self {
@@ -211,6 +220,7 @@ enum WebDriverError: Error, CustomStringConvertible {
         case .noSuchElement(let css, let url): "no element '\(css)' on \(url)"
         case .failed(let url, let status, let answer): "WebDriver \(url) answered \(status): \(answer)"
         case .notAnswering(let url): "\(url) did not answer"
+        case .notStarted(let why): why
         }
     }
 }

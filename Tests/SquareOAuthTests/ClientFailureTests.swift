@@ -4,6 +4,7 @@ import HummingbirdTesting
 import OnboardCrypto
 import SquareEmulator
 import SquareOAuth
+import Synchronization
 import Testing
 
 @Suite("SquareOAuthClient under failure: classification, no retries, no secrets")
@@ -77,14 +78,14 @@ struct ClientFailureTests {
             // Only the call under test gets the short timeout: a loaded machine may be slow to connect, too.
             let token = try await h.connectWithSecret()
             let impatient = h.client(timeout: .milliseconds(300))
-            h.emulator.inject(.latency(milliseconds: 2000, path: "/oauth2/token/status"))
+            h.emulator.inject(.latency(milliseconds: 6000, path: "/oauth2/token/status"))
             let started = ContinuousClock.now
             let error = await expectSquareError {
                 try await impatient.retrieveTokenStatus(accessToken: try #require(token.accessToken))
             }
             #expect(error?.kind == .transient)
             #expect(error?.transportFailure == "timed out")
-            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(ContinuousClock.now - started < .seconds(5), "the call ended before Square's answer")
         }
     }
 
@@ -106,6 +107,9 @@ struct ClientFailureTests {
 
     /// The head comes at once, then the body stalls: the timeout covers the whole answer, not only its head.
     @Test func aBodyThatStallsTimesOut() async throws {
+        // The body stalls until the test has its answer (or a minute passes), so a slow machine cannot make the
+        // call look bounded when it was not, nor fail a bound it met.
+        let bodyReleased = Mutex(false)
         let router = Router()
         router.post("/oauth2/token/status") { _, _ -> Response in
             Response(
@@ -113,7 +117,10 @@ struct ClientFailureTests {
                 headers: [.contentType: "application/json", .contentLength: "200"],
                 body: ResponseBody { writer in
                     try await writer.write(ByteBuffer(string: #"{"scopes":["#))
-                    try await Task.sleep(for: .seconds(3))
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    while !bodyReleased.withLock({ $0 }), ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
                     try await writer.finish(nil)
                 }
             )
@@ -124,11 +131,14 @@ struct ClientFailureTests {
                 configuration: .init(environment: .custom(URL(string: "http://127.0.0.1:\(client.port!)")!), timeout: .milliseconds(500)),
                 logger: .init(label: "test")
             )
-            let started = ContinuousClock.now
             let error = await expectSquareError { try await square.retrieveTokenStatus(accessToken: "EAAA-stalled") }
+            let stillStalled = bodyReleased.withLock { released in
+                defer { released = true }
+                return !released
+            }
             #expect(error?.kind == .transient)
             #expect(error?.transportFailure == "timed out")
-            #expect(ContinuousClock.now - started < .seconds(2), "the stalled body did not hold the call past its timeout")
+            #expect(stillStalled, "the call ended while the body still stalled")
         }
     }
 
