@@ -56,7 +56,7 @@ struct EmulatorWebhookLifecycleTests {
 
             // A revocation on a stopped emulator is logged as abandoned and never sent.
             #expect(stoppedEmulator.revokeAsMerchant(merchantId: "MLSANDBOXCAFE"))
-            let log = await stoppedEmulator.waitForWebhookDeliveries(count: 2, timeout: .seconds(1))
+            let log = await stoppedEmulator.waitForWebhookDeliveries(count: 2, timeout: .seconds(10))
             #expect(log.count == 2)
             #expect(log.last.map { !$0.delivered && $0.attempts == 0 && $0.lastError?.contains("emulator stopped") == true } == true)
             try await Task.sleep(for: .milliseconds(200))
