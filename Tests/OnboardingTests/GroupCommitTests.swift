@@ -14,6 +14,26 @@ private final class CommitCounter: TransactionObserver, Sendable {
     func databaseDidRollback(_ db: Database) {}
 }
 
+/// A flag one task raises and another waits for.
+private final class Flag: Sendable {
+    private let raised = Mutex(false)
+    func raise() { raised.withLock { $0 = true } }
+    var isRaised: Bool { raised.withLock { $0 } }
+}
+
+/// Inside a write: raises `started`, then holds the writer (up to 10 s) until `count` writes wait behind it.
+private func holdWriter(of group: GroupCommit, until count: Int, started: Flag) {
+    started.raise()
+    let deadline = Date().addingTimeInterval(10)
+    while group.waitingCount < count, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+}
+
+/// Waits (up to 10 s) until `condition` holds.
+private func until(_ condition: () -> Bool) async {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !condition(), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+}
+
 /// The write's value or its storage error.
 private func attempt(_ write: () async throws(StorageError) -> Int64) async -> Result<Int64, StorageError> {
     do {
@@ -35,19 +55,20 @@ struct GroupCommitTests {
         pool.add(transactionObserver: counter, extent: .databaseLifetime)
         let group = GroupCommit(writer: pool)
 
+        let firstStarted = Flag()
         let results = await withTaskGroup(of: (Int, Result<Int64, StorageError>).self) { tasks in
-            // The first write holds the writer while the others arrive, so they wait together.
+            // The first write holds the writer until the others wait behind it, so they wait together.
             tasks.addTask {
                 let first = await attempt { () async throws(StorageError) -> Int64 in
                     try await group.write { db in
-                        Thread.sleep(forTimeInterval: 0.3)
+                        holdWriter(of: group, until: 40, started: firstStarted)
                         try db.execute(sql: "INSERT INTO item (name) VALUES ('first')")
                         return db.lastInsertedRowID
                     }
                 }
                 return (0, first)
             }
-            try? await Task.sleep(for: .milliseconds(50))
+            await until { firstStarted.isRaised }
             for index in 1...40 {
                 tasks.addTask {
                     let result = await attempt { () async throws(StorageError) -> Int64 in
@@ -79,6 +100,74 @@ struct GroupCommitTests {
         #expect(Set(names) == Set(["first"] + (1...40).filter { $0 != 7 }.map { "item-\($0)" }))
         let commits = counter.commits.withLock { $0 }
         #expect(commits <= 3, "41 writes in \(commits) transactions: the 40 that waited went together")
+    }
+
+    @Test func aWriteWhoseSavepointCannotBeUndoneFailsItsWholeGroupAndStoresNothingOfIt() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("group-commit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pool = try DatabasePool(path: directory.appendingPathComponent("db.sqlite").path)
+        try await pool.write { db in try db.execute(sql: "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL)") }
+        let group = GroupCommit(writer: pool)
+
+        let firstStarted = Flag()
+        let results = await withTaskGroup(of: (String, Result<Int64, StorageError>).self) { tasks in
+            // The first write holds the writer until the others wait together behind it, the breaking one first.
+            tasks.addTask {
+                let first = await attempt { () async throws(StorageError) -> Int64 in
+                    try await group.write { db in
+                        holdWriter(of: group, until: 11, started: firstStarted)
+                        try db.execute(sql: "INSERT INTO item (name) VALUES ('first')")
+                        return db.lastInsertedRowID
+                    }
+                }
+                return ("first", first)
+            }
+            await until { firstStarted.isRaised }
+            tasks.addTask {
+                let breaking = await attempt { () async throws(StorageError) -> Int64 in
+                    try await group.write { db in
+                        // Ends the group's transaction itself: its savepoint is gone, so it cannot be rolled back alone
+                        // (GRDB then refuses every statement until the transaction's block returns).
+                        try db.execute(sql: "INSERT INTO item (name) VALUES ('breaking')")
+                        try db.execute(sql: "ROLLBACK")
+                        throw DatabaseError(resultCode: .SQLITE_ERROR, message: "broken on purpose")
+                    }
+                }
+                return ("breaking", breaking)
+            }
+            await until { group.waitingCount == 1 }
+            for index in 1...10 {
+                tasks.addTask {
+                    let result = await attempt { () async throws(StorageError) -> Int64 in
+                        try await group.write { db in
+                            try db.execute(sql: "INSERT INTO item (name) VALUES (?)", arguments: ["item-\(index)"])
+                            return db.lastInsertedRowID
+                        }
+                    }
+                    return ("item-\(index)", result)
+                }
+            }
+            var results: [String: Result<Int64, StorageError>] = [:]
+            for await (name, result) in tasks { results[name] = result }
+            return results
+        }
+
+        #expect(results.count == 12)
+        #expect((try? results["first"]?.get()) != nil, "the group before is stored")
+        for (name, result) in results where name != "first" {
+            #expect((try? result.get()) == nil, "\(name) fails with its group: \(result)")
+        }
+        let names = try await pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM item ORDER BY id") }
+        #expect(names == ["first"], "nothing of the failed group is stored")
+        // The writer goes on: the next write is stored.
+        let next = await attempt { () async throws(StorageError) -> Int64 in
+            try await group.write { db in
+                try db.execute(sql: "INSERT INTO item (name) VALUES ('next')")
+                return db.lastInsertedRowID
+            }
+        }
+        #expect((try? next.get()) != nil)
     }
 
     @Test func aLoneWriteIsWrittenAtOnce() async throws {

@@ -33,6 +33,9 @@ final class GroupCommit: Sendable {
         return try result.get()
     }
 
+    /// How many writes wait for the next group (for tests that need writes to wait together).
+    var waitingCount: Int { state.withLock { $0.waiting.count } }
+
     /// The most groups the writer commits in one turn on its queue before other work there gets a turn.
     static let groupsPerTurn = 8
 
@@ -77,7 +80,7 @@ final class GroupCommit: Sendable {
     private static func commit(_ group: [any GroupedWrite], in db: Database) {
         do {
             try db.inTransaction(.immediate) {
-                for write in group { write.run(db) }
+                for write in group { try write.run(db) }
                 return .commit
             }
             for write in group { write.finish(failure: nil) }
@@ -90,8 +93,9 @@ final class GroupCommit: Sendable {
 
 /// One caller's write waiting for its group.
 private protocol GroupedWrite: Sendable {
-    /// Runs the write in a savepoint of the group's transaction, on the writer's queue.
-    func run(_ db: Database)
+    /// Runs the write in a savepoint of the group's transaction, on the writer's queue; throws only when its savepoint
+    /// cannot be rolled back, which fails the whole group.
+    func run(_ db: Database) throws
     /// Answers the caller: with the write's own outcome when the group committed, else with the group's failure.
     func finish(failure: StorageError?)
 }
@@ -107,7 +111,7 @@ private final class PendingWrite<T: Sendable>: GroupedWrite, @unchecked Sendable
         self.continuation = continuation
     }
 
-    func run(_ db: Database) {
+    func run(_ db: Database) throws {
         // GRDB's `inSavepoint` prepares its SAVEPOINT and RELEASE anew each time; on the one writer, for every write,
         // cached statements are worth it.
         do {
@@ -121,10 +125,12 @@ private final class PendingWrite<T: Sendable>: GroupedWrite, @unchecked Sendable
             try db.cachedStatement(sql: "RELEASE SAVEPOINT groupedWrite").execute()
             outcome = .success(value)
         } catch {
-            // This write alone is undone; the group's transaction and the other writes in it go on.
-            try? db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT groupedWrite").execute()
-            try? db.cachedStatement(sql: "RELEASE SAVEPOINT groupedWrite").execute()
             outcome = .failure(StorageError(error))
+            // This write alone is undone; the group's transaction and the other writes in it go on. If it cannot be
+            // undone (SQLite ended the transaction), the group stops here and all of it fails: no write runs outside
+            // the transaction, and none is stored while its caller hears it failed.
+            try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT groupedWrite").execute()
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT groupedWrite").execute()
         }
     }
 
