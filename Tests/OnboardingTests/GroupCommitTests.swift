@@ -34,6 +34,16 @@ private func until(_ condition: () -> Bool) async {
     while !condition(), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
 }
 
+/// A WAL database with an `item` table, in a new folder the caller removes.
+private func itemDatabase(uniqueNames: Bool) async throws -> (pool: DatabasePool, folder: URL) {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("group-commit-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let pool = try DatabasePool(path: folder.appendingPathComponent("db.sqlite").path)
+    let name = uniqueNames ? "name TEXT NOT NULL UNIQUE" : "name TEXT NOT NULL"
+    try await pool.write { db in try db.execute(sql: "CREATE TABLE item (id INTEGER PRIMARY KEY, \(name))") }
+    return (pool, folder)
+}
+
 /// The write's value or its storage error.
 private func attempt(_ write: () async throws(StorageError) -> Int64) async -> Result<Int64, StorageError> {
     do {
@@ -46,11 +56,8 @@ private func attempt(_ write: () async throws(StorageError) -> Int64) async -> R
 @Suite("Group commit")
 struct GroupCommitTests {
     @Test func writesThatWaitTogetherShareOneTransactionAndAFailingOneFailsAlone() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("group-commit-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let pool = try DatabasePool(path: directory.appendingPathComponent("db.sqlite").path)
-        try await pool.write { db in try db.execute(sql: "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)") }
+        let (pool, folder) = try await itemDatabase(uniqueNames: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
         let counter = CommitCounter()
         pool.add(transactionObserver: counter, extent: .databaseLifetime)
         let group = GroupCommit(writer: pool)
@@ -103,11 +110,8 @@ struct GroupCommitTests {
     }
 
     @Test func aWriteWhoseSavepointCannotBeUndoneFailsItsWholeGroupAndStoresNothingOfIt() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("group-commit-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let pool = try DatabasePool(path: directory.appendingPathComponent("db.sqlite").path)
-        try await pool.write { db in try db.execute(sql: "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL)") }
+        let (pool, folder) = try await itemDatabase(uniqueNames: false)
+        defer { try? FileManager.default.removeItem(at: folder) }
         let group = GroupCommit(writer: pool)
 
         let firstStarted = Flag()
