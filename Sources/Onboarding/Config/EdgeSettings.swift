@@ -18,6 +18,8 @@ public struct EdgeSettings: Sendable {
     public var startPerMinute: Int
     /// `GET /oauth/callback` per client per minute (the burst size too); 0 means no limit.
     public var callbackPerMinute: Int
+    /// Partner API requests per API key per minute (the burst size too); 0 means no limit.
+    public var partnerAPIPerMinute: Int
 
     init(settings: SettingsReader) throws {
         idleTimeout = .seconds(try settings.int(.httpIdleTimeoutSeconds, in: 1...3600))
@@ -34,5 +36,6 @@ public struct EdgeSettings: Sendable {
         }
         startPerMinute = try settings.int(.rateLimitStartPerMinute, in: 0...100_000)
         callbackPerMinute = try settings.int(.rateLimitCallbackPerMinute, in: 0...100_000)
+        partnerAPIPerMinute = try settings.int(.rateLimitPartnerAPIPerMinute, in: 0...1_000_000)
     }
 }

@@ -210,6 +210,12 @@ extension Setting {
         "GET /oauth/callback per client per minute, in bursts of up to that many; 0 turns the limit off"
     )
 
+    static let rateLimitPartnerAPIPerMinute = Setting(
+        "rateLimit.partnerApiPerMinute",
+        default: "1200",
+        "partner API requests per API key per minute, in bursts of up to that many; 0 turns the limit off"
+    )
+
     static let logFormat = Setting("log.format", default: "text", "text (one readable line per event) or json (one JSON object per line)")
     static let metricsBearerToken = Setting(
         "metrics.bearerToken",
@@ -248,7 +254,7 @@ extension Setting {
         refreshBackoffSeconds, refreshMaxBackoffSeconds, statusIntervalHours, authorizationLifetimeMinutes,
         retentionAuthorizationDays, retentionSessionDays, retentionSquareEventDays, retentionAuditDays, retentionBatchSize,
         httpIdleTimeoutSeconds, httpBodyTimeoutSeconds, httpMaxHeaderBytes, httpDrainSeconds, httpClientAddressHeader, rateLimitStartPerMinute,
-        rateLimitCallbackPerMinute, metricsBearerToken, logFormat, webhooksEnabled,
+        rateLimitCallbackPerMinute, rateLimitPartnerAPIPerMinute, metricsBearerToken, logFormat, webhooksEnabled,
         adminSessionIdleMinutes, adminSessionLifetimeHours, adminSignInMaxFailures, adminSignInWindowMinutes,
     ]
 }

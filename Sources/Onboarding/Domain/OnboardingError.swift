@@ -31,6 +31,8 @@ enum OnboardingError: Error, Equatable, Sendable {
     /// A partner's link past its end, or already used to connect; the partner's name says whom to ask for a new one.
     case linkExpired(partner: String)
     case linkUsed(partner: String)
+    /// The merchant's Square account is connected through another partner, whose connection was left as it was.
+    case connectedThroughAnotherPartner
 
     var status: HTTPResponse.Status {
         switch self {
@@ -44,6 +46,7 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .squareTimedOut: .gatewayTimeout
         case .notFound, .linkNotFound: .notFound
         case .linkExpired, .linkUsed: .gone
+        case .connectedThroughAnotherPartner: .conflict
         case .requestTooLarge: .contentTooLarge
         case .tooManyRequests: .tooManyRequests
         }
@@ -76,6 +79,7 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .linkNotFound: "This connect link is not valid"
         case .linkExpired: "This connect link has expired"
         case .linkUsed: "This connect link was already used"
+        case .connectedThroughAnotherPartner: "This Square account is already connected through another service"
         }
     }
 
@@ -112,6 +116,8 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .linkExpired(let partner): "Connect links work for a limited time. Ask \(partner) for a new one."
         case .linkUsed(let partner):
             "Each connect link works once, and a Square account was connected with this one. If that was not you, ask \(partner) for a new link."
+        case .connectedThroughAnotherPartner:
+            "Nothing was changed: your existing connection keeps working as before. To move it, disconnect it first, then use the link again."
         }
     }
 

@@ -87,6 +87,7 @@ extension OnboardingError {
         case .codeRejected: "code_rejected"
         case .squareRefusedCredentials, .squareRateLimited, .squareTimedOut, .squareUnavailable: "square_unavailable"
         case .storageUnavailable: "service_unavailable"
+        case .connectedThroughAnotherPartner: "connected_through_another_partner"
         default: "failed"
         }
     }
@@ -95,7 +96,7 @@ extension OnboardingError {
     var happensAfterStateAccepted: Bool {
         switch self {
         case .accessDenied, .squareReportedError, .missingCode, .codeRejected, .squareRefusedCredentials, .squareRateLimited,
-            .squareTimedOut, .squareUnavailable, .storageUnavailable:
+            .squareTimedOut, .squareUnavailable, .storageUnavailable, .connectedThroughAnotherPartner:
             true
         default: false
         }

@@ -203,15 +203,21 @@ struct OnboardingService: Sendable {
                 )
             )
         }
+        guard !saved.heldByAnotherPartner else {
+            logger.warning(
+                "A partner's link reached a merchant another partner holds; nothing was changed",
+                metadata: ["merchant_id": .string(merchantId)]
+            )
+            throw .connectedThroughAnotherPartner
+        }
         if let id = saved.connection.id { newConnectionChecks?.enqueue(connectionId: id) }
         logger.info("Merchant connected", metadata: ["merchant_id": .string(merchantId)])
         let partnerReturn = partnerLink.flatMap { found in
             returnToPartner(
                 found,
-                status: saved.heldByAnotherPartner ? .error : .connected,
-                result: saved.heldByAnotherPartner ? nil : (saved.reconnected ? "reconnected" : "created"),
-                merchantId: saved.heldByAnotherPartner ? nil : merchantId,
-                error: saved.heldByAnotherPartner ? "connected_through_another_partner" : nil
+                status: .connected,
+                result: saved.reconnected ? "reconnected" : "created",
+                merchantId: merchantId
             )
         }
         return MerchantSessionGrant(token: sessionToken, connection: saved.connection, partnerReturn: partnerReturn)

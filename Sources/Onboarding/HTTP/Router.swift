@@ -75,7 +75,13 @@ func buildRouter(
     adminPages(admin)
 
     // Partner API: the OpenAPI document is public; every operation needs a partner's API key and answers JSON.
-    PartnerAPIRealm.add(to: router, api: services.partnerAPI, store: services.store, clock: services.clock)
+    PartnerAPIRealm.add(
+        to: router,
+        api: services.partnerAPI,
+        store: services.store,
+        clock: services.clock,
+        perKeyPerMinute: services.configuration.edge.partnerAPIPerMinute
+    )
 
     // Square's webhooks: the HMAC signature over URL and raw body is the caller's identity.
     router.addRoutes(

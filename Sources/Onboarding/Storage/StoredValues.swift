@@ -28,6 +28,8 @@ enum AuthorizationOutcome: String, Codable, Sendable, CaseIterable, DatabaseValu
     case squareError = "square_error"
     case missingCode = "missing_code"
     case exchangeFailed = "exchange_failed"
+    /// Square connected a merchant that another partner's connection holds: nothing was stored.
+    case heldByAnotherPartner = "held_by_another_partner"
 }
 
 /// What an audit event records; stored as text, checked by the schema.
@@ -36,6 +38,8 @@ enum AuditAction: String, Codable, Sendable, CaseIterable, DatabaseValueConverti
     case authorizationRejected = "authorization.rejected"
     case authorizationDenied = "authorization.denied"
     case authorizationFailed = "authorization.failed"
+    /// Square's answer was not kept: the merchant's connection belongs to another partner than the link's.
+    case authorizationRefused = "authorization.refused"
     case connectionConnected = "connection.connected"
     case connectionRevoked = "connection.revoked"
     /// A second word on a revocation already recorded (Square's webhook after our own revoke, or the reverse).

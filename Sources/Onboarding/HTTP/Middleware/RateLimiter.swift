@@ -31,8 +31,18 @@ final class RateLimiter: Sendable {
         self.now = now
     }
 
+    /// What a take left: the decision, the whole tokens left, and the seconds until the bucket is full again.
+    struct Quota: Equatable, Sendable {
+        var decision: Decision
+        var remaining: Int
+        var fullInSeconds: Int
+    }
+
     /// Takes one token from `client`'s bucket, if it has one.
-    func take(for client: String) -> Decision {
+    func take(for client: String) -> Decision { takeCounting(for: client).decision }
+
+    /// Takes one token from `client`'s bucket, if it has one, and says what is left (for `RateLimit-*` headers).
+    func takeCounting(for client: String) -> Quota {
         let now = now()
         return buckets.withLock { buckets in
             if buckets[client] == nil, buckets.count >= maxClients { evict(&buckets, at: now) }
@@ -42,11 +52,19 @@ final class RateLimiter: Sendable {
                 let isFirst = !bucket.refused
                 bucket.refused = true
                 let wait = ((1 - bucket.tokens) / refillPerSecond).rounded(.up)
-                return .limited(retryAfterSeconds: max(1, Int(wait)), isFirst: isFirst)
+                return Quota(
+                    decision: .limited(retryAfterSeconds: max(1, Int(wait)), isFirst: isFirst),
+                    remaining: 0,
+                    fullInSeconds: Int(((capacity - bucket.tokens) / refillPerSecond).rounded(.up))
+                )
             }
             bucket.tokens -= 1
             bucket.refused = false
-            return .allowed
+            return Quota(
+                decision: .allowed,
+                remaining: Int(bucket.tokens),
+                fullInSeconds: Int(((capacity - bucket.tokens) / refillPerSecond).rounded(.up))
+            )
         }
     }
 

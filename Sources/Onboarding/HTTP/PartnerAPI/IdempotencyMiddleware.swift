@@ -9,25 +9,29 @@ import OnboardCrypto
 ///
 /// The first answer is kept 24 hours (the retention sweep) unless it was a server error, so a retry after one runs
 /// again. An answer that carries a token (the access-token operation) is never kept: a retry runs again and gets a
-/// token at least as fresh, which is safe because asking for a token changes nothing a retry could double.
+/// token at least as fresh, which is safe because asking for a token changes nothing a retry could double. Which
+/// operation a request is comes from the route the router matched, never from the raw path (`/access-token/` and
+/// `//` reach the same route). Two requests are the same when their route, path parameters and JSON meaning match:
+/// keys in another order or other whitespace do not make another request.
 struct IdempotencyMiddleware: RouterMiddleware {
     typealias Context = PartnerRequestContext
     static let header = HTTPField.Name("Idempotency-Key")!
     let store: any OnboardingStore
     let clock: AppClock
-    /// Paths whose answers must not be kept (they hold secrets).
-    let unkeptPathSuffixes: [String]
+    /// The matched routes (as the router names them, `context.endpointPath`) whose answers hold secrets.
+    let unkeptEndpoints: Set<String>
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .post, let key = request.headers[Self.header] else { return try await next(request, context) }
         guard !key.isEmpty, key.utf8.count <= 255, key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw PartnerError.invalidField(field: "Idempotency-Key", reason: "1 to 255 visible ASCII characters")
         }
-        if unkeptPathSuffixes.contains(where: { request.uri.path.hasSuffix($0) }) { return try await next(request, context) }
+        // The group's middleware runs after the router matched the route, so the route is known here.
+        guard let endpoint = context.endpointPath, !unkeptEndpoints.contains(endpoint) else { return try await next(request, context) }
         let partnerId = context.caller.partner.id
         var request = request
         let body = try await request.collectBody(upTo: PartnerRequestLimits<Context>.maximumBodyBytes)
-        let requestHash = sha256Hex("\(request.method.rawValue) \(request.uri.path)\n" + String(buffer: body))
+        let requestHash = Self.requestHash(method: request.method, path: request.uri.path, body: body)
         let logger = context.logger
         if let kept = try await storingPartner(
             "reading an idempotency key",
@@ -55,6 +59,19 @@ struct IdempotencyMiddleware: RouterMiddleware {
         guard first == answer else { return try replay(first, requestHash: requestHash) }
         kept.body = .init(byteBuffer: collected)
         return kept
+    }
+
+    /// What makes two requests the same: method, path without empty segments, and the body's JSON in canonical form
+    /// (sorted keys, no whitespace); a body that is not JSON counts byte for byte.
+    static func requestHash(method: HTTPRequest.Method, path: String, body: ByteBuffer) -> String {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
+        var canonical = String(buffer: body)
+        if let value = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView), options: [.fragmentsAllowed]),
+            let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+        {
+            canonical = String(decoding: data, as: UTF8.self)
+        }
+        return sha256Hex("\(method.rawValue) /\(segments)\n" + canonical)
     }
 
     private func replay(_ kept: IdempotencyKeyRecord, requestHash: String) throws -> Response {

@@ -14,8 +14,14 @@ enum PartnerAPIDocument {
 
     static func load() throws -> Data { try contents.get() }
 
-    /// Reads the document off the async executors; a packaging mistake (no document) stops the start.
+    /// The document's limits on parameters and bodies, read once from it.
+    static let contract: Result<PartnerAPIContract, any Error> = Result {
+        try PartnerAPIContract(document: try load(), prefix: PartnerAPIRealm.prefix)
+    }
+
+    /// Reads the document and its limits off the async executors; a packaging mistake (no document, or one whose
+    /// limits cannot be read) stops the start.
     static func loadAtStart() async throws {
-        _ = try await NIOThreadPool.singleton.runIfActive { try load() }
+        _ = try await NIOThreadPool.singleton.runIfActive { try contract.get() }
     }
 }

@@ -6,11 +6,20 @@ import OpenAPIHummingbird
 /// The partner API realm (`/api/v1`): the public OpenAPI document, then every operation behind an API key.
 enum PartnerAPIRealm {
     static let prefix = "/api/v1"
+    /// The route of the access-token operation, as the router names it: its answers carry a token and are never kept.
+    static let accessTokenEndpoint = "\(prefix)/connections/{merchant_id}/access-token"
 
     /// Adds the realm's routes to the router; the document is read once, at start.
-    static func add(to router: Router<AppRequestContext>, api: PartnerAPIService, store: any OnboardingStore, clock: AppClock) {
+    static func add(
+        to router: Router<AppRequestContext>,
+        api: PartnerAPIService,
+        store: any OnboardingStore,
+        clock: AppClock,
+        perKeyPerMinute: Int
+    ) {
         // `buildApplication` loads the document before the router is built, so a packaging mistake stops the start.
         let document = (try? PartnerAPIDocument.load()) ?? Data()
+        let contract = (try? PartnerAPIDocument.contract.get()) ?? PartnerAPIContract(operations: [:])
         router.get("\(prefix)/openapi.json") { _, _ in
             Response(
                 status: .ok,
@@ -24,7 +33,9 @@ enum PartnerAPIRealm {
             .add(middleware: PartnerKeyAuthenticator(api: api))
             .group(context: PartnerRequestContext.self)
             .add(middleware: PartnerCallerMiddleware())
-            .add(middleware: IdempotencyMiddleware(store: store, clock: clock, unkeptPathSuffixes: ["/access-token"]))
+        if perKeyPerMinute > 0 { group.add(middleware: PartnerRateLimitMiddleware(limiter: RateLimiter(perMinute: perKeyPerMinute))) }
+        group.add(middleware: PartnerContractMiddleware(contract: contract))
+        group.add(middleware: IdempotencyMiddleware(store: store, clock: clock, unkeptEndpoints: [accessTokenEndpoint]))
         // Registering only fails for a server URL that is not a URL; "/" always is one.
         try! PartnerAPIHandler(api: api).registerHandlers(on: group, serverURL: URL(string: "/")!)
     }

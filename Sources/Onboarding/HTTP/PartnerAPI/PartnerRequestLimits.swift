@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 
 /// Bounds a partner API request before any operation reads it: at most 64 KiB of body, and a body only as JSON.
@@ -12,8 +13,9 @@ struct PartnerRequestLimits<Context: RequestContext>: RouterMiddleware {
         // Read now, so an oversized chunked body is refused here and later readers get the bytes again.
         let body = try await request.collectBody(upTo: Self.maximumBodyBytes)
         if body.readableBytes > 0 {
-            let type = request.headers[.contentType]?.lowercased() ?? ""
-            guard type.hasPrefix("application/json") else {
+            // The media type alone, without parameters (`; charset=utf-8`): `application/jsonx` is not JSON.
+            let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+            guard type == "application/json" else {
                 return PartnerAPIErrors.answer(.unsupportedMediaType, code: "unsupported_media_type", message: "send the body as application/json")
             }
         } else if request.method == .post {

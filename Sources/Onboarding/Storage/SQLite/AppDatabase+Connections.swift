@@ -11,15 +11,18 @@ extension AppDatabase {
         try await groupedWrite { db in
             // Every connect runs this: cached statements and one upsert cost far less than records' generated SQL.
             let before = try Row.fetchOne(
-                db.cachedStatement(sql: #"SELECT partnerId FROM "connection" WHERE environment = ? AND merchantId = ?"#),
+                db.cachedStatement(sql: #"SELECT id, partnerId, status FROM "connection" WHERE environment = ? AND merchantId = ?"#),
                 arguments: [grant.environment, grant.merchantId]
             )
             let previousPartner: String? = before?["partnerId"]
-            // A partner's link names the connection's partner, unless another partner has it already (it stays theirs).
-            let heldByAnotherPartner = grant.partnerLink.map { previousPartner != nil && previousPartner != $0.partnerId } ?? false
-            let link = heldByAnotherPartner ? nil : grant.partnerLink
-            // Dates are bound as `StorageTimestamp`s: the same text without `DateFormatter` on every connect.
+            // A revoked connection is nobody's: connecting it again, through any partner's link, starts it anew.
+            let live = before.map { ($0["status"] as ConnectionStatus?) != .revoked } ?? false
             let receivedAt = StorageTimestamp(grant.receivedAt)
+            if live, let link = grant.partnerLink, let holder = previousPartner, holder != link.partnerId {
+                return try Self.refuseForAnotherPartner(db, grant: grant, link: link, holder: holder, stateHash: stateHash, audit: audit)
+            }
+            let link = grant.partnerLink
+            // Dates are bound as `StorageTimestamp`s: the same text without `DateFormatter` on every connect.
             let connection = try ConnectionRecord.fetchOne(
                 db.cachedStatement(sql: Self.upsertConnectionSQL),
                 arguments: [
@@ -41,8 +44,38 @@ extension AppDatabase {
             ).execute(arguments: [session.hash, id, session.csrfToken, receivedAt, StorageTimestamp(session.expiresAt)])
             try db.cachedStatement(sql: "INSERT INTO auditEvent (occurredAt, actor, action, merchantId, detail) VALUES (?, ?, ?, ?, ?)")
                 .execute(arguments: [StorageTimestamp(audit.occurredAt), audit.actor, audit.action, audit.merchantId, audit.detail])
-            return SavedConnection(connection: connection, reconnected: before != nil, heldByAnotherPartner: heldByAnotherPartner)
+            // Reconnected: the same live connection, connected again by whoever holds it; anything else starts anew.
+            let reconnected = live && (link == nil || previousPartner == link?.partnerId)
+            return SavedConnection(connection: connection, reconnected: reconnected)
         }
+    }
+
+    /// Leaves the connection another partner holds exactly as it is: the link is used up, the attempt closed and the
+    /// refusal audited; Square's new tokens are dropped unstored (revoking them would end the holder's too).
+    private static func refuseForAnotherPartner(
+        _ db: Database,
+        grant: ConnectionGrant,
+        link: PartnerLinkUse,
+        holder: String,
+        stateHash: String,
+        audit: AuditEventRecord
+    ) throws -> SavedConnection {
+        guard let held = try connection(db, environment: grant.environment, merchantId: grant.merchantId) else {
+            throw StorageError.constraintViolated("the connection vanished while being read")
+        }
+        let now = StorageTimestamp(grant.receivedAt)
+        try db.execute(sql: #"UPDATE "onboardingLink" SET usedAt = ? WHERE id = ? AND usedAt IS NULL"#, arguments: [now, link.linkId])
+        try db.execute(
+            sql: #"UPDATE "authorization" SET outcome = ?, merchantId = ? WHERE stateHash = ?"#,
+            arguments: [AuthorizationOutcome.heldByAnotherPartner, grant.merchantId, stateHash]
+        )
+        var refusal = audit
+        refusal.action = .authorizationRefused
+        refusal.detail =
+            "reason=connected_through_another_partner link=\(link.linkId) partner=\(link.partnerId) holder=\(holder); "
+            + "the connection was left as it was and Square's new token was not kept"
+        try refusal.insert(db)
+        return SavedConnection(connection: held, reconnected: false, heldByAnotherPartner: true)
     }
 
     /// Inserts a connection or, for a merchant connected before, renews it: fresh tokens, active, refresh state cleared;

@@ -10,7 +10,12 @@ final class AppDatabase: OnboardingStore {
     init(_ writer: any DatabaseWriter) throws {
         self.writer = writer
         groupCommit = GroupCommit(writer: writer)
+        let purgesKeptTokens = try !writer.read(Migrations.migrator.appliedIdentifiers).contains(Migrations.v11Name)
         try Migrations.migrator.migrate(writer)
+        if purgesKeptTokens {
+            // v11 deleted kept access tokens: copy the overwritten pages into the file now, not at some later checkpoint.
+            _ = try? writer.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        }
     }
 
     /// An empty in-memory database, for the store's contract tests.
@@ -36,7 +41,8 @@ final class AppDatabase: OnboardingStore {
             if automaticCheckpointPages != 1000 { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(automaticCheckpointPages)") }
             // Each grouped write is a savepoint, whose journal of the pages it changes SQLite spills to a temporary
             // file past 64 KiB: two system calls a page on the one writer everything waits for. In memory it is a copy.
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA temp_store = MEMORY") }
+            // secure_delete: deleted rows' bytes are overwritten with zeros, so no freed page keeps what a table held.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA temp_store = MEMORY; PRAGMA secure_delete = ON") }
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         return try AppDatabase(pool)

@@ -391,6 +391,7 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration(v11Name, migrate: v11ListsCheckedInSwiftAndNoKeptToken)
         return migrator
     }
 }

@@ -61,6 +61,33 @@ enum WebhookOutboxTriggers {
         ].joined(separator: "\n")
     }
 
+    /// Migration v11's change: a connection a partner takes over (from nobody, or after another partner's was revoked),
+    /// or connects again after it was revoked, is `connection.created` for that partner; `connection.reconnected` is
+    /// only a live connection connected again by the partner that holds it.
+    static var v11: String {
+        """
+        DROP TRIGGER "webhook_connection_created_adopted";
+        DROP TRIGGER "webhook_connection_reconnected";
+        """
+            + [
+                trigger(
+                    "webhook_connection_created_update",
+                    on: "UPDATE",
+                    type: "connection.created",
+                    when: """
+                        NEW.partnerId IS NOT NULL AND (OLD.partnerId IS NOT NEW.partnerId \
+                        OR (OLD.status = 'revoked' AND NEW.connectedAt <> OLD.connectedAt))
+                        """
+                ),
+                trigger(
+                    "webhook_connection_reconnected",
+                    on: "UPDATE",
+                    type: "connection.reconnected",
+                    when: "OLD.partnerId = NEW.partnerId AND NEW.connectedAt <> OLD.connectedAt AND OLD.status <> 'revoked'"
+                ),
+            ].joined(separator: "\n")
+    }
+
     private static func trigger(_ name: String, on event: String, type: String, when condition: String) -> String {
         """
         CREATE TRIGGER "\(name)" AFTER \(event) ON "connection" WHEN \(condition)
