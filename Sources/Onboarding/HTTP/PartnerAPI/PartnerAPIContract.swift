@@ -56,7 +56,7 @@ struct PartnerAPIContract: Sendable {
             case "string":
                 guard let text = value as? String else { return "must be a string" }
                 if let allowed, !allowed.contains(text) { return "must be one of \(allowed.joined(separator: ", "))" }
-                let count = text.count
+                let count = text.unicodeScalars.count  // JSON Schema counts code points, not grapheme clusters
                 if let minLength, count < minLength { return minLength == 1 ? "must not be empty" : "must be at least \(minLength) characters" }
                 if let maxLength, count > maxLength { return "must be at most \(maxLength) characters" }
                 if let pattern, (try? pattern.wholeMatch(in: text)) == nil { return "has characters that are not allowed" }
