@@ -22,9 +22,10 @@ struct EmulatorHarness {
     let logs: LogCollector
     let port: Int
 
-    /// Starts an emulator on port 0, runs `body`, and stops it.
+    /// Starts an emulator on port 0, runs `body`, and stops it. The client's whole-call timeout is long (a loaded CI
+    /// machine once took over 5 s for one token call); the tests of timeouts give their calls short ones of their own.
     static func run(
-        timeout: Duration = .seconds(5),
+        timeout: Duration = .seconds(30),
         maxResponseBytes: Int = 64 * 1024,
         _ body: @Sendable (EmulatorHarness) async throws -> Void
     ) async throws {
