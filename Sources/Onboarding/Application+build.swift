@@ -62,7 +62,8 @@ struct AppServices: Sendable {
             refresher: refresher,
             vault: vault,
             clock: clock,
-            logger: logger
+            logger: logger,
+            webhookTargets: WebhookTargetGuard(allowPrivateTargets: configuration.webhooksAllowPrivateTargets)
         )
         adminSessions = AdminSessions(
             store: store,
@@ -148,7 +149,13 @@ func buildApplication(
     }
     if configuration.webhooksEnabled {
         background.append(
-            WebhookDispatcher(store: services.store, vault: TokenVault(keyRing: configuration.keyRing), clock: services.clock, logger: logger)
+            WebhookDispatcher(
+                store: services.store,
+                vault: TokenVault(keyRing: configuration.keyRing),
+                clock: services.clock,
+                logger: logger,
+                targets: WebhookTargetGuard(allowPrivateTargets: configuration.webhooksAllowPrivateTargets)
+            )
         )
     }
     let application = Application(

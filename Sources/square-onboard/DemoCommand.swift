@@ -75,6 +75,8 @@ struct DemoCommand: AsyncParsableCommand {
                     "resources.directory": .init(.string(ResourceLocator.find(preferred: ".")), isSecret: false),
                     "onboard.encryptionKeys": .init(.string(keyRing.serialized), isSecret: true),
                     "platform.name": "Demo Platform",
+                    // A partner trying the demo points its webhooks at its own laptop (loopback).
+                    "webhooks.allowPrivateTargets": "true",
                 ])
             )
         )

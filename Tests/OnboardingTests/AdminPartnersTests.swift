@@ -17,16 +17,21 @@ struct AdminPartnersTests {
         try await h.withService(["webhooks.enabled": "false"]) { browser in
             _ = try await partner.connect(h, browser)
         }
-        let queued = try #require(try await store.webhookDeliveries(partnerId: partner.record.id, limit: 1).first)
-        try await store.recordWebhookAttemptFailed(
-            id: queued.id,
-            status: nil,
-            error: "could not reach the endpoint",
-            retryAt: nil,
-            now: Date(),
-            audit: AuditEventRecord(occurredAt: Date(), actor: .system, action: .webhookEndpointFailing, detail: "test")
-        )
-        return (partner, try #require(try await store.webhookDeliveries(partnerId: partner.record.id, limit: 1).first))
+        // The connect queues connection.created and onboarding_link.completed: both are given up on.
+        let queued = try await store.webhookDeliveries(partnerId: partner.record.id, limit: 10)
+        #expect(queued.map(\.type) == ["onboarding_link.completed", "connection.created"])
+        for delivery in queued {
+            try await store.recordWebhookAttemptFailed(
+                id: delivery.id,
+                status: nil,
+                error: "could not reach the endpoint",
+                retryAt: nil,
+                now: Date(),
+                audit: AuditEventRecord(occurredAt: Date(), actor: .system, action: .webhookEndpointFailing, detail: "test")
+            )
+        }
+        let created = try #require(try await store.webhookDeliveries(partnerId: partner.record.id, limit: 10).last)
+        return (partner, created)
     }
 
     @Test func viewersSeePartnersKeysAndDeliveriesButCannotSendAgain() async throws {

@@ -76,8 +76,11 @@ struct PartnerIsolationTests {
                     #expect(h.emulator.callCount(path: "/oauth2/revoke") == 0, "nothing was revoked: that would end acme's token too")
                     #expect(try await globex.call(browser, .get, "/connections/MLSANDBOXCAFE").status == .notFound)
 
-                    #expect(try await Self.eventTypes(h, acme) == ["connection.created"], "acme hears of nothing new")
-                    #expect(try await Self.eventTypes(h, globex).isEmpty)
+                    #expect(try await Self.eventTypes(h, acme) == ["connection.created", "onboarding_link.completed"], "acme hears of nothing new")
+                    let globexEvents = try await h.database().webhookDeliveries(partnerId: globex.record.id, limit: 10)
+                    #expect(globexEvents.map(\.type) == ["onboarding_link.completed"], "globex hears how its link ended, and nothing more")
+                    #expect(globexEvents.first?.merchantId == nil)
+                    #expect(globexEvents.first?.payload.contains(#""result":"connected_through_another_partner""#) == true)
                     let refusals = try await h.database().auditEvents().filter { $0.action == .authorizationRefused }
                     #expect(refusals.count == 1 && refusals.first?.merchantId == "MLSANDBOXCAFE")
                     #expect(refusals.first?.detail.contains("partner=\(globex.record.id) holder=\(acme.record.id)") == true)
@@ -121,7 +124,8 @@ struct PartnerIsolationTests {
                     #expect(try acme.verify(try #require(again.headers[.location]))["result"] == "created", "after a delete it starts anew")
                     #expect(
                         try await Self.eventTypes(h, acme) == [
-                            "connection.created", "connection.reconnected", "connection.revoked", "connection.created",
+                            "connection.created", "onboarding_link.completed", "connection.reconnected", "onboarding_link.completed",
+                            "connection.revoked", "connection.created", "onboarding_link.completed",
                         ]
                     )
 
@@ -129,7 +133,7 @@ struct PartnerIsolationTests {
                     let taken = try await Self.connectThroughGlobex(h, globex, Browser(client: browser.client), merchantId: "MLSANDBOXCAFE")
                     let values = try globex.verify(try #require(taken.headers[.location]))
                     #expect(values["status"] == "connected" && values["result"] == "created" && values["merchant_id"] == "MLSANDBOXCAFE")
-                    #expect(try await Self.eventTypes(h, globex) == ["connection.created"])
+                    #expect(try await Self.eventTypes(h, globex) == ["connection.created", "onboarding_link.completed"])
                     #expect(try await Self.eventTypes(h, acme).last == "connection.revoked", "acme hears nothing of globex's connection")
                     #expect(try await acme.call(browser, .get, "/connections/MLSANDBOXCAFE").status == .notFound)
                     #expect(try await globex.call(browser, .get, "/connections/MLSANDBOXCAFE").status == .ok)

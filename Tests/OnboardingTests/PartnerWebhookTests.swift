@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -36,23 +37,33 @@ struct PartnerWebhookTests {
             try await H.run { h in
                 let partner = try await TestPartner.add(h, webhookURL: url)
                 try await h.withService { browser in
-                    _ = try await partner.connect(h, browser, reference: "acct-7")
-                    let created = try await Self.waitFor(receiver, count: 1)
-                    #expect(created.count == 1)
+                    let back = try await partner.connect(h, browser, reference: "acct-7")
+                    let location = try #require(back.headers[.location])
+                    let linkId = try #require(try partner.verify(location)["link_id"])
+                    let created = try await Self.waitFor(receiver, count: 2)
+                    #expect(created.count == 2)
                     let first = try #require(created.first)
                     #expect(try Self.verify(first, secret: partner.secret))
                     let json = try first.json
                     #expect(json["type"] as? String == "connection.created")
                     let data = try #require(json["data"] as? [String: Any])
                     #expect(data["merchant_id"] as? String == "MLSANDBOXCAFE" && data["reference"] as? String == "acct-7")
+                    #expect(data["link_id"] as? String == linkId, "the event names the link that connected the merchant")
                     #expect(first.header("webhook-id")?.hasPrefix("msg_") == true)
+                    let completed = try created[1].json
+                    #expect(try Self.verify(created[1], secret: partner.secret))
+                    #expect(completed["type"] as? String == "onboarding_link.completed")
+                    let outcome = try #require(completed["data"] as? [String: Any])
+                    #expect(outcome["link_id"] as? String == linkId && outcome["result"] as? String == "connected")
+                    #expect(outcome["merchant_id"] as? String == "MLSANDBOXCAFE" && outcome["reference"] as? String == "acct-7")
 
                     #expect(try await partner.call(browser, .delete, "/connections/MLSANDBOXCAFE").status == .ok)
-                    let both = try await Self.waitFor(receiver, count: 2)
-                    let revoked = try both[1].json
+                    let all = try await Self.waitFor(receiver, count: 3)
+                    let revoked = try all[2].json
                     #expect(revoked["type"] as? String == "connection.revoked")
                     #expect((revoked["data"] as? [String: Any])?["revoked_by"] as? String == "partner:\(partner.record.id)")
-                    #expect(!String(decoding: both[1].body, as: UTF8.self).contains("EAAA"), "no token in a webhook")
+                    #expect((revoked["data"] as? [String: Any])?["link_id"] is NSNull, "no link caused the revocation")
+                    #expect(!all.contains { String(decoding: $0.body, as: UTF8.self).contains("EAAA") }, "no token in a webhook")
                 }
             }
         }
@@ -70,11 +81,13 @@ struct PartnerWebhookTests {
                     #expect(answer.status == .seeOther)
                     #expect(ContinuousClock.now - started < .seconds(10), "the merchant's flow does not wait for the partner")
                 }
+                try await Self.keepOnlyTheConnectionEvent(h)
                 var dispatcher = WebhookDispatcher(
                     store: store,
                     vault: TokenVault(keyRing: try h.configuration().keyRing),
                     clock: h.clock.appClock,
-                    logger: Logger(label: "test")
+                    logger: Logger(label: "test"),
+                    targets: WebhookTargetGuard(allowPrivateTargets: true)
                 )
                 dispatcher.timeout = .milliseconds(300)
                 try await Self.withClient { client in
@@ -103,11 +116,13 @@ struct PartnerWebhookTests {
                     let answer = try await partner.connect(h, browser)
                     #expect(answer.status == .seeOther, "the merchant's callback does not wait for the webhook")
                 }
+                try await Self.keepOnlyTheConnectionEvent(h)
                 let dispatcher = WebhookDispatcher(
                     store: store,
                     vault: TokenVault(keyRing: try h.configuration().keyRing),
                     clock: h.clock.appClock,
-                    logger: Logger(label: "test")
+                    logger: Logger(label: "test"),
+                    targets: WebhookTargetGuard(allowPrivateTargets: true)
                 )
                 try await Self.withClient { client in
                     #expect(await dispatcher.pass(client: client) == 1)
@@ -134,11 +149,13 @@ struct PartnerWebhookTests {
             try await h.withService(["webhooks.enabled": "false"]) { browser in
                 _ = try await partner.connect(h, browser)
             }
+            try await Self.keepOnlyTheConnectionEvent(h)
             var dispatcher = WebhookDispatcher(
                 store: store,
                 vault: TokenVault(keyRing: try h.configuration().keyRing),
                 clock: h.clock.appClock,
-                logger: Logger(label: "test")
+                logger: Logger(label: "test"),
+                targets: WebhookTargetGuard(allowPrivateTargets: true)
             )
             dispatcher.timeout = .milliseconds(500)
             try await Self.withClient { client in
@@ -156,6 +173,14 @@ struct PartnerWebhookTests {
             #expect(try await store.partner(id: partner.record.id)?.webhookFailingSince != nil, "the endpoint is marked failing")
             let audit = try await store.auditEvents().filter { $0.action == .webhookEndpointFailing }
             #expect(audit.count == 1)
+        }
+    }
+
+    /// Leaves only `connection.created` in the outbox: the retry tests count the attempts of one message.
+    static func keepOnlyTheConnectionEvent(_ h: H) async throws {
+        try await h.rawDatabase().write { db in
+            try db.execute(sql: #"DELETE FROM "webhookDelivery" WHERE "type" = 'onboarding_link.completed'"#)
+            #expect(db.changesCount == 1, "a partner's connect queues how its link ended too")
         }
     }
 

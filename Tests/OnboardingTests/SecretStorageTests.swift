@@ -86,7 +86,12 @@ struct SecretStorageTests {
         let store = try AppDatabase(queue)
         for (index, outcome) in AuthorizationOutcome.allCases.enumerated() {
             try await store.beginAuthorization(StoreContractTests.authorization("s\(index)"), audit: StoreContractTests.audit(.authorizationStarted))
-            try await store.closeAuthorization(stateHash: "s\(index)", outcome: outcome, audit: StoreContractTests.audit(.authorizationRefused))
+            try await store.closeAuthorization(
+                stateHash: "s\(index)",
+                outcome: outcome,
+                link: nil,
+                audit: StoreContractTests.audit(.authorizationRefused)
+            )
             #expect(try await store.authorization(stateHash: "s\(index)")?.outcome == outcome)
         }
         #expect(throws: DatabaseError.self) { try queue.write { db in try db.execute(sql: "UPDATE authorization SET outcome = 'maybe'") } }

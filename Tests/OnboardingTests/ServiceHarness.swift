@@ -69,6 +69,8 @@ struct ServiceHarness: Sendable {
             "refresh.enabled": "false", "refresh.pacingMilliseconds": "0",
             // Every test's browser is one client; RateLimitTests sets low limits to test them.
             "rateLimit.startPerMinute": "1000", "rateLimit.callbackPerMinute": "1000",
+            // Test webhook receivers listen on loopback; WebhookTargetTests turns this off to see them refused.
+            "webhooks.allowPrivateTargets": "true",
         ]
         values.merge(overrides) { $1 }
         return try AppConfiguration(reader: Self.reader(values))

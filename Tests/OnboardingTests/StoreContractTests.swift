@@ -121,7 +121,7 @@ struct StoreContractTests {
     @Test(arguments: engines) func closingAnAuthorizationRecordsItsOutcomeAndAudit(engine: StoreEngine) async throws {
         let store = try engine.make()
         try await store.beginAuthorization(Self.authorization("s1"), audit: Self.audit(.authorizationStarted))
-        try await store.closeAuthorization(stateHash: "s1", outcome: .denied, audit: Self.audit(.authorizationDenied))
+        try await store.closeAuthorization(stateHash: "s1", outcome: .denied, link: nil, audit: Self.audit(.authorizationDenied))
         #expect(try await store.authorization(stateHash: "s1")?.outcome == .denied)
         #expect(try await store.auditEvents().map(\.action) == [.authorizationStarted, .authorizationDenied])
         #expect(try await store.counts() == StoreCounts(authorizations: 1, connections: 0))

@@ -43,6 +43,8 @@ public struct AppConfiguration: Sendable {
     public var metricsBearerToken: Secret?
     /// Whether `serve` and `demo` run the partner webhook dispatcher.
     public var webhooksEnabled: Bool
+    /// Whether partner webhooks may reach loopback, private, link-local and metadata addresses (off: refused).
+    public var webhooksAllowPrivateTargets: Bool
     /// How long finished rows are kept before the retention sweep deletes them.
     public var retention: RetentionSettings
     /// Admin sessions and the sign-in throttle.
@@ -144,6 +146,7 @@ public struct AppConfiguration: Sendable {
         logFormat = format
         metricsBearerToken = settings.string(.metricsBearerToken).flatMap { $0.isEmpty ? nil : Secret($0) }
         webhooksEnabled = try settings.bool(.webhooksEnabled)
+        webhooksAllowPrivateTargets = try settings.bool(.webhooksAllowPrivateTargets)
         admin = try AdminSettings(settings: settings)
         webhookSignatureKey = settings.string(.webhookSignatureKey).flatMap { $0.isEmpty ? nil : Secret($0) }
         webhookNotificationURL = settings.string(.webhookURL, else: baseURL.absoluteString + "/webhooks/square")

@@ -29,7 +29,8 @@ public struct RetentionSettings: Sendable {
             sessionsEndedBefore: now.addingTimeInterval(-sessions),
             squareEventsReceivedBefore: now.addingTimeInterval(-squareEvents),
             auditBefore: now.addingTimeInterval(-audit),
-            idempotencyKeysBefore: now.addingTimeInterval(-86_400)
+            idempotencyKeysBefore: now.addingTimeInterval(-86_400),
+            webhookEventsBefore: now.addingTimeInterval(-PartnerEvents.retention)
         )
     }
 }

@@ -134,6 +134,11 @@ extension Setting {
     )
     static let refreshEnabled = Setting("refresh.enabled", default: "true", "run the token refresher and status sweep in serve and demo")
     static let webhooksEnabled = Setting("webhooks.enabled", default: "true", "send partners' webhooks from the outbox in serve and demo")
+    static let webhooksAllowPrivateTargets = Setting(
+        "webhooks.allowPrivateTargets",
+        default: "false",
+        "let partner webhooks reach loopback, private and link-local addresses (demo and tests; never on a shared network)"
+    )
     static let refreshIntervalSeconds = Setting("refresh.intervalSeconds", default: "300", "how often the refresher looks for due connections")
     static let refreshAgeHours = Setting("refresh.ageHours", default: "168", "refresh access tokens older than this")
     static let refreshMarginHours = Setting("refresh.marginHours", default: "72", "refresh access tokens expiring within this")
@@ -255,6 +260,7 @@ extension Setting {
         retentionAuthorizationDays, retentionSessionDays, retentionSquareEventDays, retentionAuditDays, retentionBatchSize,
         httpIdleTimeoutSeconds, httpBodyTimeoutSeconds, httpMaxHeaderBytes, httpDrainSeconds, httpClientAddressHeader, rateLimitStartPerMinute,
         rateLimitCallbackPerMinute, rateLimitPartnerAPIPerMinute, metricsBearerToken, logFormat, webhooksEnabled,
+        webhooksAllowPrivateTargets,
         adminSessionIdleMinutes, adminSessionLifetimeHours, adminSignInMaxFailures, adminSignInWindowMinutes,
     ]
 }

@@ -31,6 +31,8 @@ enum OnboardingError: Error, Equatable, Sendable {
     /// A partner's link past its end, or already used to connect; the partner's name says whom to ask for a new one.
     case linkExpired(partner: String)
     case linkUsed(partner: String)
+    /// A partner's link its partner cancelled: it starts no flow, and a flow already started from it ends unconnected.
+    case linkCancelled(partner: String)
     /// The merchant's Square account is connected through another partner, whose connection was left as it was.
     case connectedThroughAnotherPartner
 
@@ -45,7 +47,7 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .squareRateLimited, .disconnectNeedsClientSecret, .storageUnavailable: .serviceUnavailable
         case .squareTimedOut: .gatewayTimeout
         case .notFound, .linkNotFound: .notFound
-        case .linkExpired, .linkUsed: .gone
+        case .linkExpired, .linkUsed, .linkCancelled: .gone
         case .connectedThroughAnotherPartner: .conflict
         case .requestTooLarge: .contentTooLarge
         case .tooManyRequests: .tooManyRequests
@@ -79,6 +81,7 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .linkNotFound: "This connect link is not valid"
         case .linkExpired: "This connect link has expired"
         case .linkUsed: "This connect link was already used"
+        case .linkCancelled: "This connect link was cancelled"
         case .connectedThroughAnotherPartner: "This Square account is already connected through another service"
         }
     }
@@ -115,9 +118,18 @@ enum OnboardingError: Error, Equatable, Sendable {
         case .linkNotFound: "Check that you opened the whole link, or ask the service that sent it for a new one."
         case .linkExpired(let partner): "Connect links work for a limited time. Ask \(partner) for a new one."
         case .linkUsed(let partner):
-            "Each connect link works once, and a Square account was connected with this one. If that was not you, ask \(partner) for a new link."
+            "Each connect link works once, and this one has been used. To connect (again), ask \(partner) for a new link."
+        case .linkCancelled(let partner): "\(partner) cancelled this link, and nothing was connected with it. Ask \(partner) for a new one."
         case .connectedThroughAnotherPartner:
             "Nothing was changed: your existing connection keeps working as before. To move it, disconnect it first, then use the link again."
+        }
+    }
+
+    /// Whether the page may offer "Try again" on our connect page: not when only the partner can give a working link.
+    var offersRetry: Bool {
+        switch self {
+        case .linkNotFound, .linkExpired, .linkUsed, .linkCancelled, .connectedThroughAnotherPartner: false
+        default: true
         }
     }
 

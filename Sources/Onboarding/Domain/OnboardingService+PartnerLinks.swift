@@ -15,9 +15,37 @@ extension OnboardingService {
         guard let link else { throw .linkNotFound }
         let partner = try await storing("reading a partner") { try await store.partner(id: link.partnerId) }
         guard let partner else { throw .linkNotFound }
-        guard link.usedAt == nil else { throw .linkUsed(partner: partner.displayName) }
-        guard link.expiresAt > clock.now() else { throw .linkExpired(partner: partner.displayName) }
-        return FoundLink(link: link, partner: partner)
+        switch link.status(at: clock.now()) {
+        case .open: return FoundLink(link: link, partner: partner)
+        case .completed: throw .linkUsed(partner: partner.displayName)
+        case .expired: throw .linkExpired(partner: partner.displayName)
+        case .cancelled: throw .linkCancelled(partner: partner.displayName)
+        }
+    }
+
+    /// Where a browser that opened a used, expired or cancelled link goes instead: the link's refresh URL, signed like
+    /// the return, so the partner can make a fresh link; nil when the link is open, unknown or has no usable refresh URL.
+    func refreshRedirect(forDeadLink id: String) async -> PartnerReturn? {
+        guard id.hasPrefix("lnk_"), id.utf8.count <= 64 else { return nil }
+        do {
+            guard let link = try await store.onboardingLink(id: id), let refreshURL = link.refreshUrl,
+                let partner = try await store.partner(id: link.partnerId)
+            else { return nil }
+            let status: PartnerReturn.Status
+            switch link.status(at: clock.now()) {
+            case .open: return nil
+            case .completed: status = .completed
+            case .expired: status = .expired
+            case .cancelled: status = .cancelled
+            }
+            var found = FoundLink(link: link, partner: partner)
+            // The browser is sent on as a plain redirect, whatever mode the link was made for.
+            found.link.mode = .redirect
+            return returnToPartner(found, status: status, destination: refreshURL)
+        } catch {
+            logger.error("Could not read a dead link's refresh URL", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     /// The link an authorization was started from, with its partner; nil outside a partner's flow or once removed.
@@ -48,6 +76,7 @@ extension OnboardingService {
     func returnToPartner(
         _ found: FoundLink,
         status: PartnerReturn.Status,
+        destination: String? = nil,
         result: String? = nil,
         merchantId: String? = nil,
         error: String? = nil
@@ -61,6 +90,7 @@ extension OnboardingService {
         }
         let made = PartnerReturn.make(
             link: found.link,
+            destination: destination,
             partner: found.partner,
             secret: secret,
             status: status,
@@ -71,7 +101,10 @@ extension OnboardingService {
         )
         if made == nil {
             // The partner's allow-list changed since the link was made: no redirect to a URL it no longer allows.
-            logger.warning("A link's return URL is no longer allowed; the merchant stays here", metadata: ["link_id": .string(found.link.id)])
+            logger.warning(
+                "A link's return or refresh URL is no longer allowed; the merchant stays here",
+                metadata: ["link_id": .string(found.link.id)]
+            )
         }
         return made
     }
@@ -88,15 +121,21 @@ extension OnboardingError {
         case .squareRefusedCredentials, .squareRateLimited, .squareTimedOut, .squareUnavailable: "square_unavailable"
         case .storageUnavailable: "service_unavailable"
         case .connectedThroughAnotherPartner: "connected_through_another_partner"
+        case .linkCancelled: "link_cancelled"
         default: "failed"
         }
+    }
+
+    /// How a link's flow that ended with this error is recorded on the link and in `onboarding_link.completed`.
+    var linkCompletion: LinkCompletion {
+        self == .accessDenied ? LinkCompletion(result: .denied, error: nil) : LinkCompletion(result: .error, error: partnerCode)
     }
 
     /// Whether the callback's state was accepted before this failure (so the attempt, and its link, are known).
     var happensAfterStateAccepted: Bool {
         switch self {
         case .accessDenied, .squareReportedError, .missingCode, .codeRejected, .squareRefusedCredentials, .squareRateLimited,
-            .squareTimedOut, .squareUnavailable, .storageUnavailable, .connectedThroughAnotherPartner:
+            .squareTimedOut, .squareUnavailable, .storageUnavailable, .connectedThroughAnotherPartner, .linkCancelled:
             true
         default: false
         }

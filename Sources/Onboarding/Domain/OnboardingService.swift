@@ -92,13 +92,19 @@ struct OnboardingService: Sendable {
         let authorization = try await consume(stateHash: stateHash, browserBinding: browserBinding, now: clock.now())
 
         if let error = callback.error {
-            let denied = error == "access_denied"
-            await close(stateHash, denied ? .denied : .squareError, action: .authorizationDenied, detail: "error=\(error)")
-            throw denied ? .accessDenied : .squareReportedError(error)
+            let failure: OnboardingError = error == "access_denied" ? .accessDenied : .squareReportedError(error)
+            await close(stateHash, failure == .accessDenied ? .denied : .squareError, action: .authorizationDenied, detail: "error=\(error)", failure)
+            throw failure
         }
         guard let code = callback.code, !code.isEmpty else {
-            await close(stateHash, .missingCode, action: .authorizationFailed, detail: "reason=missing_code")
+            await close(stateHash, .missingCode, action: .authorizationFailed, detail: "reason=missing_code", .missingCode)
             throw .missingCode
+        }
+        let partnerLink = try await partnerLink(of: authorization)
+        if let found = partnerLink, found.link.cancelledAt != nil, found.link.usedAt == nil {
+            // The partner cancelled the link while the merchant was at Square: its code is never exchanged.
+            await close(stateHash, .linkCancelled, action: .authorizationFailed, detail: "reason=link_cancelled link=\(found.link.id)", nil)
+            throw .linkCancelled(partner: found.partner.displayName)
         }
 
         let token: ObtainTokenResponse
@@ -119,14 +125,15 @@ struct OnboardingService: Sendable {
                 stateHash,
                 .exchangeFailed,
                 action: .authorizationFailed,
-                detail: "reason=\(failure.code) square=\(error.kind.rawValue) status=\(error.statusCode.map(String.init) ?? "-")"
+                detail: "reason=\(failure.code) square=\(error.kind.rawValue) status=\(error.statusCode.map(String.init) ?? "-")",
+                failure
             )
             throw failure
         } catch {
             logger.error("Could not open the sealed code verifier", metadata: ["error": "\(error)"])
             throw .unknownState
         }
-        return try await store(token, authorization: authorization, stateHash: stateHash)
+        return try await store(token, authorization: authorization, stateHash: stateHash, partnerLink: partnerLink)
     }
 
     private func consume(stateHash: String, browserBinding: String?, now: Date) async throws(OnboardingError) -> AuthorizationRecord {
@@ -152,7 +159,8 @@ struct OnboardingService: Sendable {
     private func store(
         _ token: ObtainTokenResponse,
         authorization: AuthorizationRecord,
-        stateHash: String
+        stateHash: String,
+        partnerLink: FoundLink?
     ) async throws(OnboardingError) -> MerchantSessionGrant {
         let now = clock.now()
         guard let accessToken = token.accessToken, let merchantId = token.merchantId else { throw .squareUnavailable }
@@ -160,7 +168,6 @@ struct OnboardingService: Sendable {
         // after the merchant has their answer (`NewConnectionChecks`), records those granted.
         let scopes = authorization.scopes
         let sessionToken = SecureRandom.urlSafeToken(byteCount: 32)
-        let partnerLink = try await partnerLink(of: authorization)
         let grant: ConnectionGrant
         do {
             grant = ConnectionGrant(
@@ -341,12 +348,20 @@ struct OnboardingService: Sendable {
         }
     }
 
-    /// Records how a consumed authorization ended without a connection; the merchant's page matters more than this write.
-    private func close(_ stateHash: String, _ outcome: AuthorizationOutcome, action: AuditAction, detail: String) async {
+    /// Records how a consumed authorization ended without a connection (and, for a partner's link, the link's result:
+    /// `failure`'s); the merchant's page matters more than this write.
+    private func close(
+        _ stateHash: String,
+        _ outcome: AuthorizationOutcome,
+        action: AuditAction,
+        detail: String,
+        _ failure: OnboardingError?
+    ) async {
         do {
             try await store.closeAuthorization(
                 stateHash: stateHash,
                 outcome: outcome,
+                link: failure?.linkCompletion,
                 audit: AuditEventRecord(occurredAt: clock.now(), actor: .merchant, action: action, detail: detail)
             )
         } catch {

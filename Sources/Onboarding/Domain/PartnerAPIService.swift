@@ -14,6 +14,8 @@ struct PartnerAPIService: Sendable {
     let vault: TokenVault
     let clock: AppClock
     let logger: Logger
+    /// Which webhook endpoints a test event may reach.
+    let webhookTargets: WebhookTargetGuard
 
     static let defaultLinkLifetime = 86_400
     static let defaultMinimumValidity = 300
@@ -40,6 +42,7 @@ struct PartnerAPIService: Sendable {
         var scopes: [String]?
         var expiresIn: Int?
         var mode: LinkMode?
+        var refreshURL: String? = nil
     }
 
     /// Makes an onboarding link after checking every field; its URL opens our connect page under the partner's name.
@@ -49,6 +52,9 @@ struct PartnerAPIService: Sendable {
         else { throw .invalidField(field: "reference", reason: "1 to 200 characters, no control characters") }
         guard PartnerURLRules.isAllowed(returnURL: request.returnURL, entries: partner.returnURLPrefixes) else {
             throw .returnURLNotAllowed
+        }
+        if let refreshURL = request.refreshURL, !PartnerURLRules.isAllowed(returnURL: refreshURL, entries: partner.returnURLPrefixes) {
+            throw .refreshURLNotAllowed
         }
         let scopes = request.scopes ?? configuration.scopes
         if let unknown = scopes.first(where: { !SquareScope.isKnown($0) }) {
@@ -70,7 +76,8 @@ struct PartnerAPIService: Sendable {
             returnUrl: request.returnURL,
             mode: mode,
             createdAt: now,
-            expiresAt: now.addingTimeInterval(TimeInterval(lifetime))
+            expiresAt: now.addingTimeInterval(TimeInterval(lifetime)),
+            refreshUrl: request.refreshURL
         )
         try await storingPartner("storing an onboarding link", logger: logger) {
             try await store.createOnboardingLink(

@@ -10,10 +10,16 @@ enum PartnerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A request field (or command flag) with a bad value, and why.
     case invalidField(field: String, reason: String)
     case returnURLNotAllowed
+    case refreshURLNotAllowed
     case unknownKey(String)
     /// No usable API key on the request: missing, malformed, unknown or revoked (the answer does not say which).
     case unauthorized
     case connectionNotFound
+    case linkNotFound
+    /// Only an open link can be cancelled; this one is completed or expired.
+    case linkNotOpen(status: LinkStatus)
+    /// The partner has no webhook URL to send a test event to.
+    case noWebhookEndpoint
     /// The connection has no usable token: revoked, or the merchant must authorize again.
     case connectionNotUsable(status: ConnectionStatus)
     case idempotencyKeyReused
@@ -27,9 +33,13 @@ enum PartnerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownPartner(let name): "no partner is named '\(name)'"
         case .invalidField(let field, let reason): "\(field): \(reason)"
         case .returnURLNotAllowed: "return_url is not one of this partner's allowed return URLs"
+        case .refreshURLNotAllowed: "refresh_url is not one of this partner's allowed return URLs"
         case .unknownKey(let prefix): "no live API key starts with '\(prefix)'"
         case .unauthorized: "a valid API key is required: Authorization: Bearer sok_…"
         case .connectionNotFound: "no connection with that merchant id"
+        case .linkNotFound: "no onboarding link with that id"
+        case .linkNotOpen(let status): "the link is \(status.rawValue); only an open link can be cancelled"
+        case .noWebhookEndpoint: "this partner has no webhook URL (partner update --webhook-url)"
         case .connectionNotUsable(let status): "the connection is \(status.rawValue); the merchant must connect again"
         case .idempotencyKeyReused: "this Idempotency-Key was used for a different request"
         case .squareUnavailable: "Square did not answer as expected; nothing changed, try again later"
@@ -44,6 +54,10 @@ enum PartnerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .nameTaken: "name_taken"
         case .unknownPartner: "unknown_partner"
         case .returnURLNotAllowed: "return_url_not_allowed"
+        case .refreshURLNotAllowed: "refresh_url_not_allowed"
+        case .linkNotFound: "not_found"
+        case .linkNotOpen: "link_not_open"
+        case .noWebhookEndpoint: "no_webhook_endpoint"
         case .unknownKey: "unknown_key"
         case .unauthorized: "unauthorized"
         case .connectionNotFound: "not_found"
@@ -59,16 +73,17 @@ enum PartnerError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .invalidField(let field, _): field
         case .returnURLNotAllowed: "return_url"
+        case .refreshURLNotAllowed: "refresh_url"
         default: nil
         }
     }
 
     var status: HTTPResponse.Status {
         switch self {
-        case .invalidName, .invalidField, .returnURLNotAllowed: .badRequest
+        case .invalidName, .invalidField, .returnURLNotAllowed, .refreshURLNotAllowed: .badRequest
         case .unauthorized: .unauthorized
-        case .connectionNotFound, .unknownPartner, .unknownKey: .notFound
-        case .nameTaken, .connectionNotUsable, .idempotencyKeyReused: .conflict
+        case .connectionNotFound, .linkNotFound, .unknownPartner, .unknownKey: .notFound
+        case .nameTaken, .connectionNotUsable, .idempotencyKeyReused, .linkNotOpen, .noWebhookEndpoint: .conflict
         case .squareUnavailable: .badGateway
         case .storageUnavailable: .serviceUnavailable
         }

@@ -7,10 +7,15 @@ import OnboardCrypto
 /// decoded values of `link_id`, `status`, `result`, `merchant_id`, `reference`, `error` and `timestamp`, in that
 /// order, joined with `\n` (a missing value is empty). The README shows how to check it.
 struct PartnerReturn: Sendable, Equatable {
+    /// How the flow ended (`connected`, `denied`, `error`) on the return URL; where a dead link stands (`completed`,
+    /// `expired`, `cancelled`) on the refresh URL.
     enum Status: String, Sendable {
         case connected
         case denied
         case error
+        case completed
+        case expired
+        case cancelled
     }
 
     /// The result's fields in the order they are signed and sent.
@@ -27,9 +32,11 @@ struct PartnerReturn: Sendable, Equatable {
 
     static let signedNames = ["link_id", "status", "result", "merchant_id", "reference", "error", "timestamp"]
 
-    /// The signed return for a link; nil when the link's return URL is no longer on the partner's allow-list.
+    /// The signed return for a link (to its return URL, or to `destination`: its refresh URL); nil when that URL is no
+    /// longer on the partner's allow-list.
     static func make(
         link: OnboardingLinkRecord,
+        destination: String? = nil,
         partner: PartnerRecord,
         secret: String,
         status: Status,
@@ -38,8 +45,9 @@ struct PartnerReturn: Sendable, Equatable {
         error: String? = nil,
         now: Date
     ) -> PartnerReturn? {
-        guard PartnerURLRules.isAllowed(returnURL: link.returnUrl, entries: partner.returnURLPrefixes),
-            var components = URLComponents(string: link.returnUrl)
+        let target = destination ?? link.returnUrl
+        guard PartnerURLRules.isAllowed(returnURL: target, entries: partner.returnURLPrefixes),
+            var components = URLComponents(string: target)
         else { return nil }
         let values: [String: String] = [
             "link_id": link.id,

@@ -15,7 +15,8 @@ struct RetentionSweeper: Sendable {
         while !shouldStop() {
             let batch = try await store.deleteExpiredBatch(cutoffs, limit: settings.batchSize)
             total = total + batch
-            guard max(batch.authorizations, batch.sessions, batch.squareEvents, batch.auditEvents, batch.idempotencyKeys) == settings.batchSize else {
+            let largest = max(batch.authorizations, batch.sessions, batch.squareEvents, batch.auditEvents, batch.idempotencyKeys, batch.webhookEvents)
+            guard largest == settings.batchSize else {
                 break
             }
             await Task.yield()
@@ -26,7 +27,7 @@ struct RetentionSweeper: Sendable {
                 metadata: [
                     "authorizations": "\(total.authorizations)", "sessions": "\(total.sessions)",
                     "square_events": "\(total.squareEvents)", "audit_events": "\(total.auditEvents)",
-                    "idempotency_keys": "\(total.idempotencyKeys)",
+                    "idempotency_keys": "\(total.idempotencyKeys)", "webhook_events": "\(total.webhookEvents)",
                 ]
             )
         }

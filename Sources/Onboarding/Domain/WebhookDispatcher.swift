@@ -2,7 +2,6 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
-import NIOHTTP1
 import ServiceLifecycle
 
 /// Sends the partner webhook outbox: polls for due deliveries, posts each signed, retries with backoff and jitter for
@@ -15,6 +14,8 @@ struct WebhookDispatcher: Service {
     let vault: TokenVault
     let clock: AppClock
     let logger: Logger
+    /// Which endpoints may be called; private and loopback ones only when the operator allows them.
+    let targets: WebhookTargetGuard
     var pollInterval: Duration = .seconds(1)
     var concurrency = 8
     var timeout: TimeAmount = .seconds(10)
@@ -24,10 +25,7 @@ struct WebhookDispatcher: Service {
     var backoff: [TimeInterval] = [5, 30, 120, 600, 1_800, 3_600, 7_200, 14_400, 28_800]
 
     func run() async throws {
-        let client = HTTPClient(
-            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-            configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: timeout))
-        )
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: WebhookSender.configuration(timeout: timeout))
         await withGracefulShutdownHandler {
             while !Task.isCancelled, !Task.isShuttingDownGracefully {
                 let sent = await pass(client: client)
@@ -74,28 +72,15 @@ struct WebhookDispatcher: Service {
                 return
             }
             let secret = try vault.openPartnerSecret(partner.webhookSecretSealed, partnerId: partner.id)
-            var request = HTTPClientRequest(url: url)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.headers.add(name: "User-Agent", value: "square-onboard-webhooks")
-            for (name, value) in WebhookSigner.headers(id: delivery.id, timestamp: now, body: delivery.payload, secret: secret) {
-                request.headers.add(name: name, value: value)
-            }
-            request.body = .bytes(ByteBuffer(string: delivery.payload))
-            let status: Int
-            do {
-                let response = try await client.execute(request, timeout: timeout)
-                status = Int(response.status.code)
-                _ = try? await response.body.collect(upTo: 64 * 1024)
-            } catch {
-                try await failed(delivery, partner: partner, status: nil, error: Self.describe(error))
-                return
-            }
-            if (200..<300).contains(status) {
+            let sender = WebhookSender(targets: targets, timeout: timeout)
+            switch await sender.send(id: delivery.id, body: delivery.payload, to: url, secret: secret, now: now, client: client) {
+            case .answered(let status) where (200..<300).contains(status):
                 try await store.recordWebhookDelivered(id: delivery.id, status: status, now: clock.now())
                 Telemetry.webhookDelivered(type: delivery.type, outcome: "delivered")
-            } else {
+            case .answered(let status):
                 try await failed(delivery, partner: partner, status: status, error: "the endpoint answered \(status)")
+            case .failed(let error):
+                try await failed(delivery, partner: partner, status: nil, error: error)
             }
         } catch {
             logger.error("A webhook attempt could not be recorded", metadata: ["webhook_id": .string(delivery.id), "error": "\(error)"])
@@ -130,15 +115,5 @@ struct WebhookDispatcher: Service {
                     detail: "partner=\(partner.id) webhook=\(delivery.id) type=\(delivery.type) attempts=\(attempt) last=\(error)"
                 ) : nil
         )
-    }
-
-    /// What went wrong on the wire, in a few words (never a URL's query or a body).
-    static func describe(_ error: any Error) -> String {
-        switch error {
-        case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout:
-            "timed out"
-        case is HTTPClientError: "could not reach the endpoint"
-        default: "could not reach the endpoint (\(type(of: error)))"
-        }
     }
 }

@@ -44,17 +44,24 @@ struct PageRenderer: Sendable {
 
     /// The error page of `error`; a rate limit's also says when to retry (`Retry-After`).
     func error(_ error: OnboardingError) -> Response {
-        var response = self.error(status: error.status, title: error.title, message: error.message)
+        var response = self.error(status: error.status, title: error.title, message: error.message, offersRetry: error.offersRetry)
         if case .tooManyRequests(let seconds) = error {
             response.headers[.retryAfter] = String(seconds)
         }
         return response
     }
 
-    func error(status: HTTPResponse.Status, title: String, message: String, reference: String? = nil) -> Response {
+    func error(status: HTTPResponse.Status, title: String, message: String, reference: String? = nil, offersRetry: Bool = true) -> Response {
         page(
             "error",
-            ErrorPageModel(platformName: platformName, status: Int(status.code), title: title, message: message, reference: reference),
+            ErrorPageModel(
+                platformName: platformName,
+                status: Int(status.code),
+                title: title,
+                message: message,
+                reference: reference,
+                offersRetry: offersRetry
+            ),
             status: status
         )
     }

@@ -11,8 +11,14 @@ protocol OnboardingStore: PartnerStore {
     func beginAuthorization(_ authorization: AuthorizationRecord, audit: AuditEventRecord) async throws(StorageError)
     /// Checks a callback's state and, when it is good, marks it consumed in the same transaction.
     func consumeAuthorization(stateHash: String, browserBindingHash: String?, now: Date) async throws(StorageError) -> StateCheck
-    /// Records how a consumed authorization ended when it produced no connection, with its audit event.
-    func closeAuthorization(stateHash: String, outcome: AuthorizationOutcome, audit: AuditEventRecord) async throws(StorageError)
+    /// Records how a consumed authorization ended when it produced no connection, with its audit event; the
+    /// partner's link it started from, if any and still unfinished, ends with `link`'s result at the audit's time.
+    func closeAuthorization(
+        stateHash: String,
+        outcome: AuthorizationOutcome,
+        link: LinkCompletion?,
+        audit: AuditEventRecord
+    ) async throws(StorageError)
     /// One authorization by its state's hash.
     func authorization(stateHash: String) async throws(StorageError) -> AuthorizationRecord?
 
@@ -326,6 +332,8 @@ struct RetentionCutoffs: Sendable, Equatable {
     var auditBefore: Date
     /// Partners' idempotency keys live a day.
     var idempotencyKeysBefore: Date = .distantPast
+    /// Partners' events (finished deliveries) are kept to replay for `PartnerEvents.retention`.
+    var webhookEventsBefore: Date = .distantPast
 }
 
 /// How many rows of each kind a retention sweep deleted.
@@ -335,8 +343,9 @@ struct RetentionCounts: Sendable, Equatable {
     var squareEvents = 0
     var auditEvents = 0
     var idempotencyKeys = 0
+    var webhookEvents = 0
 
-    var total: Int { authorizations + sessions + squareEvents + auditEvents + idempotencyKeys }
+    var total: Int { authorizations + sessions + squareEvents + auditEvents + idempotencyKeys + webhookEvents }
 
     static func + (left: Self, right: Self) -> Self {
         RetentionCounts(
@@ -344,7 +353,8 @@ struct RetentionCounts: Sendable, Equatable {
             sessions: left.sessions + right.sessions,
             squareEvents: left.squareEvents + right.squareEvents,
             auditEvents: left.auditEvents + right.auditEvents,
-            idempotencyKeys: left.idempotencyKeys + right.idempotencyKeys
+            idempotencyKeys: left.idempotencyKeys + right.idempotencyKeys,
+            webhookEvents: left.webhookEvents + right.webhookEvents
         )
     }
 }

@@ -30,6 +30,15 @@ protocol PartnerStore: Sendable {
     /// Stores a new onboarding link with its audit event.
     func createOnboardingLink(_ link: OnboardingLinkRecord, audit: AuditEventRecord) async throws(StorageError)
     func onboardingLink(id: String) async throws(StorageError) -> OnboardingLinkRecord?
+    /// Cancels a partner's link if it is still open at `now`, with the audit event; the link as it then stands (a
+    /// completed, expired or already cancelled one unchanged), or nil when the partner has no such link.
+    func cancelOnboardingLink(
+        id: String,
+        partnerId: String,
+        now: Date,
+        audit: AuditEventRecord
+    ) async throws(StorageError)
+        -> OnboardingLinkRecord?
 
     /// Webhook deliveries that are due (never tried, or their retry time has come), oldest first.
     func dueWebhookDeliveries(now: Date, limit: Int) async throws(StorageError) -> [WebhookDeliveryRecord]
@@ -51,6 +60,16 @@ protocol PartnerStore: Sendable {
     func webhookDeliveries(partnerId: String?, limit: Int) async throws(StorageError) -> [WebhookDeliveryRecord]
     /// Queues a delivery again now (an operator's resend), with the audit event; false when it is unknown.
     func resendWebhookDelivery(id: String, now: Date, audit: AuditEventRecord) async throws(StorageError) -> Bool
+    /// A partner's events queued after the event `after` (from the start when nil), oldest first, of one type when
+    /// `type` is given and none created before `since`; nil when `after` is not one of the partner's events.
+    func partnerEvents(
+        partnerId: String,
+        after: String?,
+        type: String?,
+        since: Date,
+        limit: Int
+    ) async throws(StorageError)
+        -> [WebhookDeliveryRecord]?
     /// How many deliveries wait to be sent or retried.
     func pendingWebhookCount() async throws(StorageError) -> Int
 
@@ -71,4 +90,11 @@ struct PartnerLinkUse: Sendable, Equatable {
     var linkId: String
     var partnerId: String
     var reference: String
+}
+
+/// How a link's flow ended when it made no connection: stored on the link, sent as `onboarding_link.completed`.
+struct LinkCompletion: Sendable, Equatable {
+    var result: LinkResult
+    /// The error code, when `result` is `error`.
+    var error: String?
 }

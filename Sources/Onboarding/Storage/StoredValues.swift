@@ -30,6 +30,8 @@ enum AuthorizationOutcome: String, Codable, Sendable, CaseIterable, DatabaseValu
     case exchangeFailed = "exchange_failed"
     /// Square connected a merchant that another partner's connection holds: nothing was stored.
     case heldByAnotherPartner = "held_by_another_partner"
+    /// The partner cancelled the link while the merchant was at Square: the code was not exchanged.
+    case linkCancelled = "link_cancelled"
 }
 
 /// What an audit event records; stored as text, checked by the schema.
@@ -70,11 +72,14 @@ enum AuditAction: String, Codable, Sendable, CaseIterable, DatabaseValueConverti
     case partnerKeyRevoked = "partner.key_revoked"
     case partnerWebhookSecretRotated = "partner.webhook_secret_rotated"
     case linkCreated = "link.created"
+    case linkCancelled = "link.cancelled"
     /// A partner read a connection's access token through the API (the token itself is never recorded).
     case tokenIssued = "token.issued"
     case webhookDeliveryFailed = "webhook.delivery_failed"
     case webhookEndpointFailing = "webhook.endpoint_failing"
     case webhookResent = "webhook.resent"
+    /// A partner asked for a signed test event to its webhook endpoint.
+    case webhookTested = "webhook.tested"
 }
 
 /// What an admin may do; each role grants the ones below it. Stored as text, checked by the schema.

@@ -142,8 +142,9 @@ struct AdminDeliveryRowModel: Sendable {
     var id: String
     var type: String
     var partnerName: String
-    var merchantId: String
-    var merchantPath: String
+    /// Nil for a link that ended before a merchant was known.
+    var merchantId: String?
+    var merchantPath: String?
     var state: String
     var stateClass: String
     var attempts: Int
@@ -158,7 +159,7 @@ struct AdminDeliveryRowModel: Sendable {
         type = delivery.type
         self.partnerName = partnerName
         merchantId = delivery.merchantId
-        merchantPath = AdminPaths.connection(delivery.merchantId)
+        merchantPath = delivery.merchantId.map(AdminPaths.connection)
         state = delivery.state
         stateClass = delivery.state == "failed" ? "bad" : (delivery.state == "delivered" ? "ok" : "warn")
         attempts = delivery.attempts

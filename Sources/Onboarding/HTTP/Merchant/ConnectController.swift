@@ -54,7 +54,14 @@ struct ConnectController {
 
     /// GET /connect/{link} — a partner's link: the connect page under the partner's name, for the link's scopes.
     @Sendable func linkPage(request: Request, context: AppRequestContext) async throws -> Response {
-        let found = try await service.openableLink(id: context.parameters.get("link") ?? "")
+        let id = context.parameters.get("link") ?? ""
+        let found: OnboardingService.FoundLink
+        do {
+            found = try await service.openableLink(id: id)
+        } catch {
+            if let redirect = await refreshRedirect(deadLink: id, error: error) { return redirect }
+            throw error
+        }
         let csrf = cookies.value(cookies.csrf, in: request) ?? SecureRandom.urlSafeToken()
         var response = pages.page(
             "connect",
@@ -70,7 +77,15 @@ struct ConnectController {
         let binding = cookies.binding(in: request) ?? SecureRandom.urlSafeToken()
         var request = request
         let form = try? URLEncodedFormDecoder().decode(StartForm.self, from: String(buffer: try await request.collectBody(upTo: 4096)))
-        let url = try await service.startAuthorization(browserBinding: binding, linkId: form?.link.flatMap { $0.isEmpty ? nil : $0 })
+        let linkId = form?.link.flatMap { $0.isEmpty ? nil : $0 }
+        let url: URL
+        do {
+            url = try await service.startAuthorization(browserBinding: binding, linkId: linkId)
+        } catch {
+            // The link died while its page was open: the partner's refresh URL, when it has one, as on the link itself.
+            guard let linkId, let redirect = await refreshRedirect(deadLink: linkId, error: error) else { throw error }
+            return redirect
+        }
         var response = Response(status: .seeOther, headers: [.location: url.absoluteString])
         response.setCookie(cookies.bindingCookie(binding))
         return response
@@ -105,6 +120,17 @@ struct ConnectController {
             grant.partnerReturn.map(partnerAnswer) ?? Response(status: .seeOther, headers: [.location: "/connection?connected=1"])
         response.setCookie(cookies.make(cookies.session, value: grant.token, maxAge: Int(OnboardingService.merchantSessionLifetime)))
         return response
+    }
+
+    /// A dead link's way on: a redirect to the partner's refresh URL (signed) when it has one; nil leaves the error page.
+    func refreshRedirect(deadLink id: String, error: OnboardingError) async -> Response? {
+        switch error {
+        case .linkUsed, .linkExpired, .linkCancelled:
+            guard let refresh = await service.refreshRedirect(forDeadLink: id) else { return nil }
+            return Response(status: .seeOther, headers: [.location: refresh.url.absoluteString])
+        default:
+            return nil
+        }
     }
 
     /// Back to the partner: a redirect, or in popup mode a page whose script reports to the opener and closes.

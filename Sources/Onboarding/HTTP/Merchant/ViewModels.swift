@@ -126,6 +126,8 @@ struct ErrorPageModel: Sendable {
     var message: String
     /// The request id, shown on internal errors so an operator can find the log line.
     var reference: String? = nil
+    /// Whether "Try again" on our connect page could help (a dead partner link needs the partner, not our page).
+    var offersRetry = true
 }
 
 /// The page that ends a popup-mode flow: its script posts the signed result to the opener and closes the window.

@@ -34,6 +34,8 @@ struct ConnectionRecord: Codable, Sendable, Equatable, FetchableRecord, MutableP
     /// Who is revoking this connection at Square right now, and until when the claim holds.
     var revokeClaimOwner: String? = nil
     var revokeClaimUntil: Date? = nil
+    /// The partner's link that last connected it (nil when the merchant came without one): its events name it.
+    var partnerLinkId: String? = nil
 
     enum Columns {
         static let id = Column(CodingKeys.id)
@@ -116,5 +118,6 @@ extension ConnectionRecord {
         nextRefreshAt = try row.decode(forColumn: "nextRefreshAt")
         revokeClaimOwner = try row.decode(forColumn: "revokeClaimOwner")
         revokeClaimUntil = try row.decode(forColumn: "revokeClaimUntil")
+        partnerLinkId = try row.decode(forColumn: "partnerLinkId")
     }
 }

@@ -9,7 +9,8 @@ struct WebhookDeliveryRecord: Codable, Sendable, Equatable, FetchableRecord, Per
     var id: String
     var partnerId: String
     var type: String
-    var merchantId: String
+    /// The merchant the event is about; nil for a link that ended before a merchant was known.
+    var merchantId: String?
     /// The JSON body sent, `{"type","timestamp","data"}`; never holds a token.
     var payload: String
     var createdAt: Date

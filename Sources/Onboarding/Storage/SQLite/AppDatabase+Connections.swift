@@ -29,13 +29,16 @@ extension AppDatabase {
                     grant.environment, grant.merchantId, grant.sealedAccessToken, grant.sealedRefreshToken, grant.tokenType,
                     grant.expiresAt.map(StorageTimestamp.init), grant.refreshTokenExpiresAt.map(StorageTimestamp.init), grant.scopes,
                     grant.shortLived, grant.flow, ConnectionStatus.active, receivedAt, receivedAt,
-                    grant.scopesConfirmed ? receivedAt : nil, receivedAt, link?.partnerId, link?.reference,
+                    grant.scopesConfirmed ? receivedAt : nil, receivedAt, link?.partnerId, link?.reference, link?.linkId,
                 ]
             )
             guard let connection, let id = connection.id else { throw StorageError.constraintViolated("the connection was not stored") }
+            // Reconnected: the same live connection, connected again by whoever holds it; anything else starts anew.
+            let reconnected = live && (link == nil || previousPartner == link?.partnerId)
             if let used = grant.partnerLink {
-                try db.cachedStatement(sql: #"UPDATE "onboardingLink" SET usedAt = ?, merchantId = ? WHERE id = ? AND usedAt IS NULL"#)
-                    .execute(arguments: [receivedAt, grant.merchantId, used.linkId])
+                try db.cachedStatement(
+                    sql: #"UPDATE "onboardingLink" SET usedAt = ?, merchantId = ?, result = ? WHERE id = ? AND usedAt IS NULL"#
+                ).execute(arguments: [receivedAt, grant.merchantId, reconnected ? LinkResult.reconnected : LinkResult.connected, used.linkId])
             }
             try db.cachedStatement(sql: #"UPDATE "authorization" SET outcome = ?, merchantId = ? WHERE stateHash = ?"#)
                 .execute(arguments: [AuthorizationOutcome.connected, grant.merchantId, stateHash])
@@ -44,8 +47,6 @@ extension AppDatabase {
             ).execute(arguments: [session.hash, id, session.csrfToken, receivedAt, StorageTimestamp(session.expiresAt)])
             try db.cachedStatement(sql: "INSERT INTO auditEvent (occurredAt, actor, action, merchantId, detail) VALUES (?, ?, ?, ?, ?)")
                 .execute(arguments: [StorageTimestamp(audit.occurredAt), audit.actor, audit.action, audit.merchantId, audit.detail])
-            // Reconnected: the same live connection, connected again by whoever holds it; anything else starts anew.
-            let reconnected = live && (link == nil || previousPartner == link?.partnerId)
             return SavedConnection(connection: connection, reconnected: reconnected)
         }
     }
@@ -64,7 +65,10 @@ extension AppDatabase {
             throw StorageError.constraintViolated("the connection vanished while being read")
         }
         let now = StorageTimestamp(grant.receivedAt)
-        try db.execute(sql: #"UPDATE "onboardingLink" SET usedAt = ? WHERE id = ? AND usedAt IS NULL"#, arguments: [now, link.linkId])
+        try db.execute(
+            sql: #"UPDATE "onboardingLink" SET usedAt = ?, result = ? WHERE id = ? AND usedAt IS NULL"#,
+            arguments: [now, LinkResult.connectedThroughAnotherPartner, link.linkId]
+        )
         try db.execute(
             sql: #"UPDATE "authorization" SET outcome = ?, merchantId = ? WHERE stateHash = ?"#,
             arguments: [AuthorizationOutcome.heldByAnotherPartner, grant.merchantId, stateHash]
@@ -84,8 +88,8 @@ extension AppDatabase {
         INSERT INTO "connection" (
             environment, merchantId, sealedAccessToken, sealedRefreshToken, tokenType, expiresAt, refreshTokenExpiresAt,
             scopes, shortLived, flow, status, connectedAt, lastRefreshedAt, lastCheckedAt, refreshFailureCount, updatedAt,
-            partnerId, partnerReference
-        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
+            partnerId, partnerReference, partnerLinkId
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
         ON CONFLICT (environment, merchantId) DO UPDATE SET
             sealedAccessToken = excluded.sealedAccessToken, sealedRefreshToken = excluded.sealedRefreshToken,
             tokenType = excluded.tokenType, expiresAt = excluded.expiresAt, refreshTokenExpiresAt = excluded.refreshTokenExpiresAt,
@@ -94,7 +98,8 @@ extension AppDatabase {
             revokedAt = NULL, revokedBy = NULL, refreshLeaseUntil = NULL, refreshLeaseOwner = NULL, nextRefreshAt = NULL,
             refreshFailureCount = 0, lastError = NULL, updatedAt = excluded.updatedAt,
             partnerId = COALESCE(excluded.partnerId, "connection".partnerId),
-            partnerReference = COALESCE(excluded.partnerReference, "connection".partnerReference)
+            partnerReference = COALESCE(excluded.partnerReference, "connection".partnerReference),
+            partnerLinkId = excluded.partnerLinkId
         RETURNING *
         """
 

@@ -121,6 +121,25 @@ extension AppDatabase {
         try await read { db in try OnboardingLinkRecord.fetchOne(db, key: id) }
     }
 
+    func cancelOnboardingLink(
+        id: String,
+        partnerId: String,
+        now: Date,
+        audit: AuditEventRecord
+    ) async throws(StorageError)
+        -> OnboardingLinkRecord?
+    {
+        try await write { db in
+            guard var link = try OnboardingLinkRecord.fetchOne(db, key: id), link.partnerId == partnerId else { return nil }
+            guard link.status(at: now) == .open else { return link }
+            link.cancelledAt = now
+            try link.update(db)
+            var audit = audit
+            try audit.insert(db)
+            return link
+        }
+    }
+
     func idempotentAnswer(partnerId: String, key: String) async throws(StorageError) -> IdempotencyKeyRecord? {
         try await read { db in try IdempotencyKeyRecord.fetchOne(db, key: ["partnerId": partnerId, "key": key]) }
     }

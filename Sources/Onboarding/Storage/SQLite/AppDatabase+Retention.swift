@@ -15,12 +15,25 @@ extension AppDatabase {
                 )
                 return db.changesCount
             }
+            // An event still being tried (an operator's late resend) stays until it is delivered or given up on.
+            func deleteFinishedEvents(before cutoff: Date) throws -> Int {
+                try db.execute(
+                    sql: """
+                        DELETE FROM "webhookDelivery" WHERE rowid IN (
+                            SELECT rowid FROM "webhookDelivery"
+                            WHERE "createdAt" < ? AND ("deliveredAt" IS NOT NULL OR "failedAt" IS NOT NULL) LIMIT ?)
+                        """,
+                    arguments: [cutoff, limit]
+                )
+                return db.changesCount
+            }
             return RetentionCounts(
                 authorizations: try delete("authorization", "expiresAt", before: cutoffs.authorizationsExpiredBefore),
                 sessions: try delete("merchantSession", "expiresAt", before: cutoffs.sessionsEndedBefore),
                 squareEvents: try delete("squareEvent", "receivedAt", before: cutoffs.squareEventsReceivedBefore),
                 auditEvents: try delete("auditEvent", "occurredAt", before: cutoffs.auditBefore),
-                idempotencyKeys: try delete("idempotencyKey", "createdAt", before: cutoffs.idempotencyKeysBefore)
+                idempotencyKeys: try delete("idempotencyKey", "createdAt", before: cutoffs.idempotencyKeysBefore),
+                webhookEvents: try deleteFinishedEvents(before: cutoffs.webhookEventsBefore)
             )
         }
     }

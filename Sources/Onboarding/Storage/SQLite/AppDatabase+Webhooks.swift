@@ -94,6 +94,39 @@ extension AppDatabase {
         }
     }
 
+    func partnerEvents(
+        partnerId: String,
+        after: String?,
+        type: String?,
+        since: Date,
+        limit: Int
+    ) async throws(StorageError)
+        -> [WebhookDeliveryRecord]?
+    {
+        try await read { db in
+            var position: Int64 = 0
+            if let after {
+                let found = try Int64.fetchOne(
+                    db,
+                    sql: #"SELECT rowid FROM "webhookDelivery" WHERE "id" = ? AND "partnerId" = ?"#,
+                    arguments: [after, partnerId]
+                )
+                guard let found else { return nil }
+                position = found
+            }
+            // The rowid is the order events were queued in, and only grows: a keyset that never skips or repeats.
+            return try WebhookDeliveryRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM "webhookDelivery"
+                    WHERE "partnerId" = ? AND rowid > ? AND "createdAt" >= ? AND (? IS NULL OR "type" = ?)
+                    ORDER BY rowid LIMIT ?
+                    """,
+                arguments: [partnerId, position, since, type, type, limit]
+            )
+        }
+    }
+
     func pendingWebhookCount() async throws(StorageError) -> Int {
         try await read { db in
             try Int.fetchOne(db, sql: #"SELECT COUNT(*) FROM "webhookDelivery" WHERE "deliveredAt" IS NULL AND "failedAt" IS NULL"#) ?? 0

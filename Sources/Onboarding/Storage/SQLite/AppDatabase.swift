@@ -123,11 +123,22 @@ final class AppDatabase: OnboardingStore {
         }
     }
 
-    func closeAuthorization(stateHash: String, outcome: AuthorizationOutcome, audit: AuditEventRecord) async throws(StorageError) {
+    func closeAuthorization(
+        stateHash: String,
+        outcome: AuthorizationOutcome,
+        link: LinkCompletion?,
+        audit: AuditEventRecord
+    ) async throws(StorageError) {
         try await write { db in
             if var authorization = try AuthorizationRecord.fetchOne(db, key: stateHash) {
                 authorization.outcome = outcome
                 try authorization.update(db)
+                if let link, let linkId = authorization.partnerLinkId {
+                    try db.execute(
+                        sql: #"UPDATE "onboardingLink" SET usedAt = ?, result = ?, resultError = ? WHERE id = ? AND usedAt IS NULL"#,
+                        arguments: [audit.occurredAt, link.result, link.error, linkId]
+                    )
+                }
             }
             var audit = audit
             try audit.insert(db)

@@ -392,6 +392,7 @@ enum Migrations {
             )
         }
         migrator.registerMigration(v11Name, migrate: v11ListsCheckedInSwiftAndNoKeptToken)
+        migrator.registerMigration(v12Name, migrate: v12LinkLifeAndEvents)
         return migrator
     }
 }
