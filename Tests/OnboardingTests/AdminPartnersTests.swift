@@ -148,4 +148,24 @@ struct AdminPartnersTests {
             }
         }
     }
+
+    @Test func aNoticeComesFromItsCodeNeverFromTheAddress() async throws {
+        try await H.run { h in
+            _ = try await TestPartner.add(h)
+            try await h.addAdmin("vera", role: .viewer)
+            try await h.withAdminPages { browser, _ in
+                let vera = try await AdminRealmTests.signedIn("vera", on: browser)
+                let planted = try await vera.get("/admin/partners?done=Your%20account%20is%20suspended.%20Call%20555-0100")
+                #expect(planted.status == .ok && !planted.html.contains("suspended") && !planted.html.contains("555-0100"))
+                let known = try await vera.get("/admin/partners?done=settings_changed&name=acme")
+                #expect(known.html.contains("Changed the settings of acme."))
+                let badName = try await vera.get("/admin/partners?done=settings_changed&name=Call%20us%20now")
+                #expect(!badName.html.contains("Call us now") && !badName.html.contains("Changed the settings"))
+                let badKey = try await vera.get("/admin/partners?done=key_revoked&name=acme&key=sok_%3Cb%3Eno")
+                #expect(!badKey.html.contains("Revoked API key"))
+                let resent = try await vera.get("/admin/partners?done=resent&webhook=msg_0123abcd")
+                #expect(resent.html.contains("Delivery msg_0123abcd is queued to be sent again."))
+            }
+        }
+    }
 }

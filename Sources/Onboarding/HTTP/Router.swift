@@ -19,10 +19,15 @@ func buildRouter(
     let origin = configuration.publicOrigin
     let squareOrigin = configuration.squareEnvironment.baseURL.absoluteString.trimmingSuffix("/")
 
-    let router = Router(context: AppRequestContext.self)
+    // Every GET route answers HEAD too (monitors and link checkers use it): the GET's status and headers, no body.
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
     // Every request: no control character in the path, a log line (with its request id), security headers, error pages
     // that keep the status, static files under /assets/ only.
-    let securityHeaders = SecurityHeadersMiddleware(squareOrigin: squareOrigin, frameAncestors: configuration.frameAncestors)
+    let securityHeaders = SecurityHeadersMiddleware(
+        squareOrigin: squareOrigin,
+        frameAncestors: configuration.frameAncestors,
+        publicURLIsHTTPS: configuration.publicBaseURL.scheme == "https"
+    )
     router.add(middleware: RequestIdMiddleware())
     router.add(middleware: RequestPathGuardMiddleware(pages: pages, securityHeaders: securityHeaders))
     router.add(middleware: RequestLogMiddleware())

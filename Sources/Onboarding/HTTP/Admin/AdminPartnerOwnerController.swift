@@ -57,7 +57,7 @@ struct AdminPartnerOwnerController {
         let (name, prefix) = (context.parameters.get("name") ?? "", context.parameters.get("prefix") ?? "")
         return try await acting { () async throws(PartnerError) -> Response in
             try await partners.revokeKey(name: name, prefix: prefix, actor: actor(context))
-            return back("Revoked API key \(prefix)… of \(name).")
+            return back(.keyRevoked, name: name, key: prefix)
         }
     }
 
@@ -84,7 +84,7 @@ struct AdminPartnerOwnerController {
                 webhookURL: .some(webhook.flatMap { $0.isEmpty ? nil : $0 }),
                 actor: actor(context)
             )
-            return back("Changed the settings of \(name).")
+            return back(.settingsChanged, name: name)
         }
     }
 
@@ -97,7 +97,7 @@ struct AdminPartnerOwnerController {
         }
         return try await acting { () async throws(PartnerError) -> Response in
             _ = try await partners.remove(name: name, actor: actor(context))
-            return back("Removed partner \(name) with its API keys and links; its connections stay.")
+            return back(.partnerRemoved, name: name)
         }
     }
 
@@ -128,8 +128,10 @@ struct AdminPartnerOwnerController {
         )
     }
 
-    private func back(_ notice: String) -> Response {
-        Response(status: .seeOther, headers: [.location: AdminPaths.path("/admin/partners", [("done", notice)])])
+    /// Back to the partners page with a notice: its code and the names it mentions, never its text.
+    private func back(_ notice: AdminPartnersNotice, name: String, key: String? = nil) -> Response {
+        let query = [("done", notice.rawValue), ("name", name)] + (key.map { [("key", $0)] } ?? [])
+        return Response(status: .seeOther, headers: [.location: AdminPaths.path("/admin/partners", query)])
     }
 
     private func secretsPage(partner: String, apiKey: String?, signingSecret: String?) -> Response {

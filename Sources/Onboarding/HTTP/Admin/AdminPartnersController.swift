@@ -46,8 +46,7 @@ struct AdminPartnersController {
             deliveries: deliveries.map {
                 AdminDeliveryRowModel($0, partnerName: names[$0.partnerId] ?? $0.partnerId, canResend: canResend, now: now)
             },
-            notice: request.uri.queryParameters.get("resent").map { "Delivery \($0) is queued to be sent again." }
-                ?? request.uri.queryParameters.get("done").map { String($0.prefix(300)) },
+            notice: AdminPartnersNotice.text(request.uri.queryParameters),
             isOwner: context.admin.admin.role >= .owner
         )
         return pages.page("admin/partners", model)
@@ -63,7 +62,10 @@ struct AdminPartnersController {
             try await store.resendWebhookDelivery(id: id, now: now, audit: audit)
         }
         guard found else { return noSuchDelivery() }
-        return Response(status: .seeOther, headers: [.location: "/admin/partners?resent=" + AdminPaths.encode(id)])
+        return Response(
+            status: .seeOther,
+            headers: [.location: AdminPaths.path("/admin/partners", [("done", AdminPartnersNotice.resent.rawValue), ("webhook", id)])]
+        )
     }
 
     /// The admin realm's 404 page for a delivery id that names none: nothing was done.
@@ -167,5 +169,32 @@ struct AdminDeliveryRowModel: Sendable {
         created = MomentModel(delivery.createdAt, now: now)
         self.canResend = canResend && delivery.deliveredAt == nil
         resendPath = "/admin/webhooks/\(AdminPaths.encode(delivery.id))/resend"
+    }
+}
+
+/// The notices the partners page shows after an action: a fixed sentence per code, naming only values that pass the
+/// same checks as the names themselves, so a crafted link cannot put words on the page.
+enum AdminPartnersNotice: String {
+    case keyRevoked = "key_revoked"
+    case settingsChanged = "settings_changed"
+    case partnerRemoved = "partner_removed"
+    case resent
+
+    /// The notice a query asks for, or nil when its code or a value it names is not one this page makes.
+    static func text(_ query: Hummingbird.Parameters) -> String? {
+        guard let code = query.get("done").flatMap(Self.init(rawValue:)) else { return nil }
+        let name = query.get("name").flatMap { PartnerDirectory.isValidName($0) ? $0 : nil }
+        switch code {
+        case .resent:
+            guard let id = query.get("webhook"), id.wholeMatch(of: /msg_[0-9a-f]{1,60}/) != nil else { return nil }
+            return "Delivery \(id) is queued to be sent again."
+        case .keyRevoked:
+            guard let name, let key = query.get("key"), key.wholeMatch(of: /sok_[A-Za-z0-9]{1,16}/) != nil else { return nil }
+            return "Revoked API key \(key)… of \(name)."
+        case .settingsChanged:
+            return name.map { "Changed the settings of \($0)." }
+        case .partnerRemoved:
+            return name.map { "Removed partner \($0) with its API keys and links; its connections stay." }
+        }
     }
 }

@@ -35,6 +35,8 @@ struct ConnectController {
         routes.get("/connect/{link}", use: linkPage)
         routes.post("/oauth/start", use: start)
         routes.get("/oauth/callback", use: callback)
+        // A HEAD (a mail scanner checking the link) must not spend the one-time state as the GET would.
+        routes.head("/oauth/callback") { _, _ in Response(status: .methodNotAllowed, headers: [.allow: "GET"]) }
         return routes
     }
 

@@ -5,8 +5,11 @@ import Hummingbird
 struct SecurityHeadersMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let contentSecurityPolicy: String
+    /// `Strict-Transport-Security`, sent when the public base URL is https (browsers ignore it over plain http).
+    let strictTransportSecurity: String?
 
-    init(squareOrigin: String, frameAncestors: String) {
+    init(squareOrigin: String, frameAncestors: String, publicURLIsHTTPS: Bool = false) {
+        strictTransportSecurity = publicURLIsHTTPS ? "max-age=31536000" : nil
         // form-action must allow Square: Chrome applies it to the redirect that follows POST /oauth/start.
         contentSecurityPolicy = [
             "default-src 'self'", "img-src 'self' data:", "style-src 'self'", "script-src 'self'",
@@ -26,6 +29,7 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
         response.headers[.contentSecurityPolicy] = contentSecurityPolicy
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.referrerPolicy] = "no-referrer"
+        if let strictTransportSecurity { response.headers[.strictTransportSecurity] = strictTransportSecurity }
         // The flow's own pages keep their opener: in popup mode a partner's page opened them and waits for the result.
         response.headers[.crossOriginOpenerPolicy] = Self.isFlowPage(path) ? "unsafe-none" : "same-origin"
         if !(Self.isStaticAsset(path) && (200..<400).contains(response.status.code)) {
