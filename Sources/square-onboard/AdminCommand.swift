@@ -12,7 +12,7 @@ struct AdminCommand: AsyncParsableCommand {
             never from a flag. The database is the one in --data-directory, else data.directory from the environment \
             (DATA_DIRECTORY) or .env, as for serve.
             """,
-        subcommands: [Add.self, List.self, ResetPassword.self, SetRole.self, Remove.self]
+        subcommands: [Add.self, List.self, ResetPassword.self, SetRole.self, Remove.self, Unlock.self]
     )
 
     /// A role as the command line spells it.
@@ -135,6 +135,22 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             Console.line(
                 try await AdminOperations.remove(dataDirectory: target.dataDirectory, name: name.name, logger: Console.logger(level: .warning))
+            )
+        }
+    }
+
+    /// `admin unlock NAME`.
+    struct Unlock: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "End an admin's sign-in lockout now (after too many wrong passwords), without waiting for the window."
+        )
+
+        @OptionGroup var name: Name
+        @OptionGroup var target: Target
+
+        func run() async throws {
+            Console.line(
+                try await AdminOperations.unlock(dataDirectory: target.dataDirectory, name: name.name, logger: Console.logger(level: .warning))
             )
         }
     }

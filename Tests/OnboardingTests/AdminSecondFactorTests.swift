@@ -113,6 +113,26 @@ struct AdminSecondFactorTests {
         }
     }
 
+    @Test func aChallengeOpensAtMostOneSession() async throws {
+        try await H.run { h in
+            try await h.addAdmin("olga", role: .owner)
+            try await h.withAdminPages { browser, _ in
+                let (totp, codes, _) = try await Self.turnOn(h, try await AdminRealmTests.signedIn("olga", on: browser))
+                let (first, challenge) = try await Self.password("olga", on: browser)
+                #expect(try await Self.code(totp.code(at: h.clock.appClock.now()), challenge: challenge, on: first).status == .seeOther)
+                h.clock.advance(by: 30)
+                let other = Browser(client: browser.client)
+                _ = try await other.get("/admin/login")
+                let nextStep = try await Self.code(totp.code(at: h.clock.appClock.now()), challenge: challenge, on: other)
+                #expect(nextStep.status == .unauthorized && other.cookies["so_admin"] == nil, "the next TOTP step on a spent challenge")
+                let recovery = try await Self.code(codes[0], challenge: challenge, on: other)
+                #expect(recovery.status == .unauthorized && other.cookies["so_admin"] == nil, "a recovery code on a spent challenge")
+                let sessions = try await h.database().auditEvents().filter { $0.action == .adminSignedIn && $0.detail.contains("second factor") }
+                #expect(sessions.count == 1)
+            }
+        }
+    }
+
     @Test func aRecoveryCodeSignsInOnce() async throws {
         try await H.run { h in
             try await h.addAdmin("olga", role: .owner)

@@ -149,23 +149,68 @@ struct AdminSignInTests {
         }
     }
 
-    @Test func failedSignInsAreThrottledPerAddressWhateverTheName() async throws {
+    @Test func oneAdminsTyposNeverLockOutAnotherAtTheSameAddress() async throws {
         try await H.run { h in
-            try await h.addAdmin("vera", role: .viewer)
+            try await h.addAdmin("carol", role: .viewer)
+            try await h.addAdmin("otto", role: .operator)
             try await h.withAdminPages(Self.behindProxy) { browser, _ in
                 for attempt in 1...5 {
+                    let failed = try await Self.signIn(browser, "carol", password: "typo \(attempt)", from: "203.0.113.9")
+                    #expect(failed.status == .unauthorized)
+                }
+                #expect(try await Self.signIn(browser, "carol", password: H.password, from: "203.0.113.9").status == .tooManyRequests)
+                let otto = try await Self.signIn(browser, "otto", password: H.password, from: "203.0.113.9")
+                #expect(otto.status == .seeOther, "the office's address is not locked by carol's name")
+            }
+            let lockouts = try await h.database().auditEvents().filter { $0.action == .adminLockedOut }
+            #expect(lockouts.count == 1 && lockouts.first?.actor == .admin("carol"))
+            #expect(lockouts.first?.detail.hasPrefix("admin=carol failures=5 window=15m until=") == true)
+        }
+    }
+
+    @Test func anAddressHasAFarHigherBoundOfItsOwnWhateverTheName() async throws {
+        try await H.run { h in
+            try await h.addAdmin("vera", role: .viewer)
+            try await h.withAdminPages(Self.behindProxy.merging(["admin.signInMaxFailuresPerAddress": "8"]) { $1 }) { browser, _ in
+                for attempt in 1...8 {
                     let failed = try await Self.signIn(browser, "nobody\(attempt)", password: "guess", from: "203.0.113.9")
                     #expect(failed.status == .unauthorized)
                 }
-                let unknown = try await Self.signIn(browser, "nobody6", password: "guess", from: "203.0.113.9")
+                let unknown = try await Self.signIn(browser, "nobody9", password: "guess", from: "203.0.113.9")
                 let known = try await Self.signIn(browser, "vera", password: H.password, from: "203.0.113.9")
                 #expect(unknown.status == .tooManyRequests && known.status == .tooManyRequests)
                 #expect(unknown.headers[.retryAfter] != nil && known.headers[.retryAfter] != nil)
                 #expect(
-                    unknown.html.replacingOccurrences(of: "nobody6", with: "NAME") == known.html.replacingOccurrences(of: "vera", with: "NAME"),
+                    unknown.html.replacingOccurrences(of: "nobody9", with: "NAME") == known.html.replacingOccurrences(of: "vera", with: "NAME"),
                     "a throttled unknown name looks like a throttled account"
                 )
                 #expect(try await Self.signIn(browser, "vera", password: H.password, from: "203.0.113.10").status == .seeOther)
+            }
+            let lockouts = try await h.database().auditEvents().filter { $0.action == .adminLockedOut }
+            #expect(lockouts.map(\.detail.description).allSatisfy { $0.hasPrefix("address=203.0.113.9 failures=8") } && lockouts.count == 1)
+            #expect(!(try await h.database().auditEvents().contains { $0.detail.contains("nobody") }), "unknown names are never written")
+        }
+    }
+
+    @Test func aLockoutOutlivesARestartAndAnOperatorCanEndItEarly() async throws {
+        try await H.run { h in
+            try await h.addAdmin("vera", role: .viewer)
+            try await h.withAdminPages(Self.behindProxy) { browser, _ in
+                for attempt in 1...5 {
+                    _ = try await Self.signIn(browser, "vera", password: "typo \(attempt)", from: "198.51.100.\(attempt)")
+                }
+            }
+            try await h.withAdminPages(Self.behindProxy) { browser, _ in
+                let refused = try await Self.signIn(browser, "vera", password: H.password, from: "198.51.100.80")
+                #expect(refused.status == .tooManyRequests, "the count lives in the database, not in the process")
+                let said = try await AdminOperations.unlock(dataDirectory: h.dataDirectory, name: "vera", logger: Logger(label: "test"))
+                #expect(said == "unlocked 'vera': forgot 5 failed sign-in(s); they may sign in now")
+                #expect(try await Self.signIn(browser, "vera", password: H.password, from: "198.51.100.80").status == .seeOther)
+            }
+            let unlocked = try await h.database().auditEvents().filter { $0.action == .adminUnlocked }
+            #expect(unlocked.count == 1 && unlocked.first?.actor == .cli && unlocked.first?.detail == "admin=vera")
+            await #expect(throws: AdminError.self) {
+                try await AdminOperations.unlock(dataDirectory: h.dataDirectory, name: "nobody", logger: Logger(label: "test"))
             }
         }
     }

@@ -30,7 +30,8 @@ public struct RetentionSettings: Sendable {
             squareEventsReceivedBefore: now.addingTimeInterval(-squareEvents),
             auditBefore: now.addingTimeInterval(-audit),
             idempotencyKeysBefore: now.addingTimeInterval(-86_400),
-            webhookEventsBefore: now.addingTimeInterval(-PartnerEvents.retention)
+            webhookEventsBefore: now.addingTimeInterval(-PartnerEvents.retention),
+            signInFailuresBefore: now.addingTimeInterval(-86_400)
         )
     }
 }

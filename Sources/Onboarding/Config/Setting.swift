@@ -241,7 +241,12 @@ extension Setting {
     static let adminSignInMaxFailures = Setting(
         "admin.signInMaxFailures",
         default: "5",
-        "failed admin sign-ins allowed per account name and per client address within the window"
+        "failed admin sign-ins allowed per account name within the window (its own lockout: other admins sign in)"
+    )
+    static let adminSignInMaxFailuresPerAddress = Setting(
+        "admin.signInMaxFailuresPerAddress",
+        default: "100",
+        "failed admin sign-ins allowed from one client address within the window, whatever the names (an office shares one)"
     )
     static let adminSignInWindowMinutes = Setting(
         "admin.signInWindowMinutes",
@@ -261,7 +266,8 @@ extension Setting {
         httpIdleTimeoutSeconds, httpBodyTimeoutSeconds, httpMaxHeaderBytes, httpDrainSeconds, httpClientAddressHeader, rateLimitStartPerMinute,
         rateLimitCallbackPerMinute, rateLimitPartnerAPIPerMinute, metricsBearerToken, logFormat, webhooksEnabled,
         webhooksAllowPrivateTargets,
-        adminSessionIdleMinutes, adminSessionLifetimeHours, adminSignInMaxFailures, adminSignInWindowMinutes,
+        adminSessionIdleMinutes, adminSessionLifetimeHours, adminSignInMaxFailures, adminSignInMaxFailuresPerAddress,
+        adminSignInWindowMinutes,
     ]
 }
 

@@ -115,6 +115,21 @@ struct AdminAccounts: Sendable {
         return ended
     }
 
+    /// Ends an admin's sign-in lockout now (their failures are forgotten), audited; how many failures there were.
+    func unlock(name: String, actor: AuditActor) async throws(AdminError) -> Int {
+        guard Self.isValidName(name), try await storingAdmin("reading an admin", logger: logger, { try await store.admin(named: name) }) != nil
+        else { throw .unknownAdmin(name) }
+        let now = clock.now()
+        let cleared = try await storingAdmin("unlocking an admin", logger: logger) {
+            try await store.clearSignInFailures(
+                key: "name:" + name,
+                audit: AuditEventRecord(occurredAt: now, actor: actor, action: .adminUnlocked, detail: "admin=\(name)")
+            )
+        }
+        logger.notice("Admin unlocked", metadata: ["admin": .string(name), "failures": "\(cleared)"])
+        return cleared
+    }
+
     private func outcome(of change: AdminChange, name: String) throws(AdminError) -> Int {
         switch change {
         case .changed(_, let endedSessions): endedSessions

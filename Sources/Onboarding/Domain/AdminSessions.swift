@@ -3,13 +3,13 @@ import Logging
 import NIOPosix
 import OnboardCrypto
 
-/// Signing admins in and out: password checks off the async pool, a throttle on failures, server-side sessions.
+/// Signing admins in and out: password checks off the async pool, a throttle on failures (counted in the database,
+/// per name and, with a far higher bound, per address), server-side sessions.
 struct AdminSessions: Sendable {
     let store: any OnboardingStore
     let settings: AdminSettings
     let clock: AppClock
     let logger: Logger
-    let throttle: SignInThrottle
     /// Checked when the name is unknown, so an unknown name costs the same scrypt work as a wrong password.
     let unknownNameHash: String
     /// The optional TOTP second factor, asked for after the password.
@@ -27,7 +27,6 @@ struct AdminSessions: Sendable {
         self.logger = logger
         self.keyRing = keyRing
         secondFactor = AdminSecondFactor(store: store, vault: TokenVault(keyRing: keyRing), clock: clock, logger: logger, issuer: issuer)
-        throttle = SignInThrottle(limit: settings.signInMaxFailures, window: settings.signInWindow)
         // Any salt and digest will do: nothing matches it, and checking it runs scrypt at the cost new hashes use.
         let cost = PasswordHash.Parameters.interactive
         unknownNameHash =
@@ -43,19 +42,17 @@ struct AdminSessions: Sendable {
 
     /// Checks a name and password; opens a session when they match, replacing the browser's previous one.
     ///
-    /// A wrong password and an unknown name fail alike, after the same work. Failures count against the name and the
-    /// client address; either over `signInMaxFailures` in the window refuses further tries, right or wrong, until it
-    /// clears.
+    /// A wrong password and an unknown name fail alike, after the same work. Failures count against the name (up to
+    /// `signInMaxFailures` in the window) and the client address (up to `signInMaxFailuresPerAddress`); a key at its
+    /// limit refuses further tries, right or wrong, until it clears, and only that key: a name's lockout never
+    /// refuses another admin at the same address.
     func signIn(name typed: String, password: String, clientAddress: String, previousToken: String?) async throws(AdminError) -> SignedIn {
         let name = typed.trimmingCharacters(in: .whitespaces).lowercased()
         let nameIsValid = AdminAccounts.isValidName(name)
         let nameKey = nameIsValid ? "name:" + name : nil
-        let keys = [nameKey, "address:" + clientAddress].compactMap { $0 }
+        let keys = throttleKeys(nameKey: nameKey, clientAddress: clientAddress)
         let attemptedAt = clock.now()
-        if let retryAfter = throttle.attempt(keys, now: attemptedAt) {
-            logger.warning("Admin sign-in refused: too many failures", metadata: ["client_address": .string(clientAddress)])
-            throw .signInThrottled(retryAfter: retryAfter)
-        }
+        let counts = try await countTry(keys, at: attemptedAt, clientAddress: clientAddress)
         let admin = nameIsValid ? try await storingAdmin("reading an admin", logger: logger) { try await store.admin(named: name) } : nil
         let matches = await verify(password, against: admin?.passwordHash ?? unknownNameHash)
         let now = clock.now()
@@ -75,17 +72,23 @@ struct AdminSessions: Sendable {
                 "Admin sign-in failed",
                 metadata: ["admin": .string(admin?.name ?? "(unknown name)"), "client_address": .string(clientAddress)]
             )
+            try await auditLockouts(keys, counts: counts, admin: admin?.name, clientAddress: clientAddress, at: now)
             throw .signInFailed
         }
         if admin.totpEnabled {
             // The password is right, but no session exists before the code: this try is taken back, the count stays.
-            throttle.succeeded(keys, at: attemptedAt, clearing: nil)
+            try await takeBack(keys, at: attemptedAt, clearing: nil)
             let expires = Int(now.addingTimeInterval(Self.challengeLifetime).timeIntervalSince1970)
+            // The nonce makes the challenge single-use: its hash is the admin's one open challenge, spent on success.
+            let nonce = SecureRandom.urlSafeToken(byteCount: 16)
+            try await storingAdmin("opening a second-factor challenge", logger: logger) {
+                try await store.beginSecondFactorChallenge(adminId: adminId, challengeHash: sha256Hex(nonce))
+            }
             // Names may hold dots, which separate a signed value's parts: the value travels as Base64URL.
-            let value = Base64URL.encode(Array("\(admin.name)|\(expires)".utf8))
+            let value = Base64URL.encode(Array("\(admin.name)|\(expires)|\(nonce)".utf8))
             throw .secondFactorRequired(challenge: keyRing.sign(value, purpose: Self.challengePurpose))
         }
-        throttle.succeeded(keys, at: attemptedAt, clearing: nameKey)
+        try await takeBack(keys, at: attemptedAt, clearing: nameKey)
         return try await openSession(admin, adminId: adminId, now: now, clientAddress: clientAddress, previousToken: previousToken)
     }
 
@@ -95,17 +98,14 @@ struct AdminSessions: Sendable {
     func completeSignIn(challenge: String, code: String, clientAddress: String, previousToken: String?) async throws(AdminError) -> SignedIn {
         let value = keyRing.verified(challenge, purpose: Self.challengePurpose).flatMap { Base64URL.decode($0) }
         let parts = value.map { String(decoding: $0, as: UTF8.self) }?.split(separator: "|").map(String.init) ?? []
-        guard parts.count == 2, let expires = TimeInterval(parts[1]), clock.now().timeIntervalSince1970 < expires else {
+        guard parts.count == 3, let expires = TimeInterval(parts[1]), clock.now().timeIntervalSince1970 < expires else {
             throw .signInFailed
         }
         let name = parts[0]
         let nameKey = "name:" + name
-        let keys = [nameKey, "address:" + clientAddress]
+        let keys = throttleKeys(nameKey: nameKey, clientAddress: clientAddress)
         let attemptedAt = clock.now()
-        if let retryAfter = throttle.attempt(keys, now: attemptedAt) {
-            logger.warning("Admin sign-in code refused: too many failures", metadata: ["client_address": .string(clientAddress)])
-            throw .signInThrottled(retryAfter: retryAfter)
-        }
+        let counts = try await countTry(keys, at: attemptedAt, clientAddress: clientAddress)
         guard let admin = try await storingAdmin("reading an admin", logger: logger, { try await store.admin(named: name) }),
             let adminId = admin.id
         else { throw .signInFailed }
@@ -123,9 +123,15 @@ struct AdminSessions: Sendable {
                 )
             }
             logger.notice("Admin sign-in code wrong", metadata: ["admin": .string(admin.name), "client_address": .string(clientAddress)])
+            try await auditLockouts(keys, counts: counts, admin: admin.name, clientAddress: clientAddress, at: now)
             throw .secondFactorCodeWrong
         }
-        throttle.succeeded(keys, at: attemptedAt, clearing: nameKey)
+        // One challenge, one session: a second code (the next TOTP step, a recovery code) on it opens nothing.
+        let spent = try await storingAdmin("spending a second-factor challenge", logger: logger) {
+            try await store.spendSecondFactorChallenge(adminId: adminId, challengeHash: sha256Hex(parts[2]))
+        }
+        guard spent else { throw .signInFailed }
+        try await takeBack(keys, at: attemptedAt, clearing: nameKey)
         let how = if case .recoveryCode(let remaining) = checked { "recovery code, \(remaining) left" } else { "TOTP" }
         return try await openSession(
             admin,
@@ -203,5 +209,64 @@ struct AdminSessions: Sendable {
     /// scrypt on NIO's thread pool; a malformed stored hash never matches.
     private func verify(_ password: String, against hash: String) async -> Bool {
         (try? await NIOThreadPool.singleton.runIfActive { try PasswordHash.verify(password, against: hash) }) ?? false
+    }
+
+    // MARK: The throttle
+
+    /// The keys a try counts against: the name (when it could be one) and the client address, each with its limit.
+    private func throttleKeys(nameKey: String?, clientAddress: String) -> [SignInKey] {
+        [
+            nameKey.map { SignInKey(key: $0, limit: settings.signInMaxFailures) },
+            SignInKey(key: "address:" + clientAddress, limit: settings.signInMaxFailuresPerAddress),
+        ].compactMap { $0 }
+    }
+
+    /// Counts a try as a failure from the start (taken back if it does not fail), so tries made at once cannot pass
+    /// the limit together; refused, `signInThrottled` with the seconds to wait.
+    private func countTry(_ keys: [SignInKey], at now: Date, clientAddress: String) async throws(AdminError) -> [String: Int] {
+        let since = now.addingTimeInterval(-settings.signInWindow)
+        let counted = try await storingAdmin("counting a sign-in try", logger: logger) {
+            try await store.countSignInTry(keys, now: now, since: since)
+        }
+        switch counted {
+        case .counted(let counts):
+            return counts
+        case .refused(let until):
+            logger.warning("Admin sign-in refused: too many failures", metadata: ["client_address": .string(clientAddress)])
+            throw .signInThrottled(retryAfter: max(1, Int(until.timeIntervalSince(now).rounded(.up))))
+        }
+    }
+
+    private func takeBack(_ keys: [SignInKey], at time: Date, clearing cleared: String?) async throws(AdminError) {
+        try await storingAdmin("taking back a sign-in try", logger: logger) {
+            try await store.takeBackSignInTry(keys: keys.map(\.key), at: time, clearing: cleared)
+        }
+    }
+
+    /// Audits each key this failure brought to its limit: a known admin's name, or the address (an unknown name is
+    /// never written: people type passwords into name fields). The lockout ends when the window has passed.
+    private func auditLockouts(
+        _ keys: [SignInKey],
+        counts: [String: Int],
+        admin: String?,
+        clientAddress: String,
+        at now: Date
+    ) async throws(AdminError) {
+        let minutes = Int(settings.signInWindow / 60)
+        for key in keys where counts[key.key] == key.limit {
+            let isAddress = key.key.hasPrefix("address:")
+            guard isAddress || admin != nil else { continue }
+            let until = ISO8601DateFormatter().string(from: now.addingTimeInterval(settings.signInWindow))
+            let subject = isAddress ? "address=\(clientAddress)" : "admin=\(admin ?? "")"
+            let event = AuditEventRecord(
+                occurredAt: now,
+                actor: isAddress ? .system : .admin(admin ?? ""),
+                action: .adminLockedOut,
+                detail: "\(subject) failures=\(key.limit) window=\(minutes)m until=\(until)"
+                    + (isAddress ? "" : " (or until square-onboard admin unlock)")
+            )
+            try await storingAdmin("auditing a lockout", logger: logger) { try await store.appendAudit(event) }
+            logger.warning("Admin sign-in locked out", metadata: ["subject": .string(subject), "until": .string(until)])
+        }
     }
 }

@@ -15,7 +15,11 @@ struct RetentionSweeper: Sendable {
         while !shouldStop() {
             let batch = try await store.deleteExpiredBatch(cutoffs, limit: settings.batchSize)
             total = total + batch
-            let largest = max(batch.authorizations, batch.sessions, batch.squareEvents, batch.auditEvents, batch.idempotencyKeys, batch.webhookEvents)
+            let largest =
+                [
+                    batch.authorizations, batch.sessions, batch.squareEvents, batch.auditEvents, batch.idempotencyKeys, batch.webhookEvents,
+                    batch.signInFailures,
+                ].max() ?? 0
             guard largest == settings.batchSize else {
                 break
             }
@@ -28,6 +32,7 @@ struct RetentionSweeper: Sendable {
                     "authorizations": "\(total.authorizations)", "sessions": "\(total.sessions)",
                     "square_events": "\(total.squareEvents)", "audit_events": "\(total.auditEvents)",
                     "idempotency_keys": "\(total.idempotencyKeys)", "webhook_events": "\(total.webhookEvents)",
+                    "sign_in_failures": "\(total.signInFailures)",
                 ]
             )
         }

@@ -42,6 +42,14 @@ package enum AdminOperations {
         return "removed admin '\(name)'; signed out of \(ended) session(s)"
     }
 
+    /// Ends an admin's sign-in lockout now.
+    package static func unlock(dataDirectory: String?, name: String, logger: Logger) async throws -> String {
+        let cleared = try await accounts(dataDirectory: dataDirectory, create: false, logger: logger).unlock(name: name, actor: .cli)
+        return cleared == 0
+            ? "'\(name)' was not locked out (no failed sign-ins counted)"
+            : "unlocked '\(name)': forgot \(cleared) failed sign-in(s); they may sign in now"
+    }
+
     /// One line per admin under a header: name, role, created, last sign-in, second factor.
     package static func list(dataDirectory: String?, logger: Logger) async throws -> [String] {
         let admins = try await accounts(dataDirectory: dataDirectory, create: false, logger: logger).list()

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Each write is one transaction; each method is named after what it means, not how it is stored.
 /// `Tests/OnboardingTests/StoreContractTests.swift` is the contract every engine must pass.
-protocol OnboardingStore: PartnerStore {
+protocol OnboardingStore: PartnerStore, SignInStore {
     // MARK: Authorizations
 
     /// Records a new authorization attempt and its audit event.
@@ -334,6 +334,8 @@ struct RetentionCutoffs: Sendable, Equatable {
     var idempotencyKeysBefore: Date = .distantPast
     /// Partners' events (finished deliveries) are kept to replay for `PartnerEvents.retention`.
     var webhookEventsBefore: Date = .distantPast
+    /// Failed admin sign-ins older than the longest throttle window (a day) count for nothing.
+    var signInFailuresBefore: Date = .distantPast
 }
 
 /// How many rows of each kind a retention sweep deleted.
@@ -344,8 +346,9 @@ struct RetentionCounts: Sendable, Equatable {
     var auditEvents = 0
     var idempotencyKeys = 0
     var webhookEvents = 0
+    var signInFailures = 0
 
-    var total: Int { authorizations + sessions + squareEvents + auditEvents + idempotencyKeys + webhookEvents }
+    var total: Int { authorizations + sessions + squareEvents + auditEvents + idempotencyKeys + webhookEvents + signInFailures }
 
     static func + (left: Self, right: Self) -> Self {
         RetentionCounts(
@@ -354,7 +357,8 @@ struct RetentionCounts: Sendable, Equatable {
             squareEvents: left.squareEvents + right.squareEvents,
             auditEvents: left.auditEvents + right.auditEvents,
             idempotencyKeys: left.idempotencyKeys + right.idempotencyKeys,
-            webhookEvents: left.webhookEvents + right.webhookEvents
+            webhookEvents: left.webhookEvents + right.webhookEvents,
+            signInFailures: left.signInFailures + right.signInFailures
         )
     }
 }

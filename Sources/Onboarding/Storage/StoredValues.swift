@@ -61,6 +61,10 @@ enum AuditAction: String, Codable, Sendable, CaseIterable, DatabaseValueConverti
     case adminPasswordChanged = "admin.password_changed"
     case adminSignedIn = "admin.signed_in"
     case adminSignInFailed = "admin.sign_in_failed"
+    /// An admin's name, or a client address, reached its limit of failed sign-ins: refused until the window passes.
+    case adminLockedOut = "admin.locked_out"
+    /// An operator ended a name's lockout early (`square-onboard admin unlock`).
+    case adminUnlocked = "admin.unlocked"
     case adminSignedOut = "admin.signed_out"
     case adminTOTPEnabled = "admin.totp_enabled"
     case adminTOTPReset = "admin.totp_reset"

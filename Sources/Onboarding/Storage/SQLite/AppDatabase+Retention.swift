@@ -33,7 +33,8 @@ extension AppDatabase {
                 squareEvents: try delete("squareEvent", "receivedAt", before: cutoffs.squareEventsReceivedBefore),
                 auditEvents: try delete("auditEvent", "occurredAt", before: cutoffs.auditBefore),
                 idempotencyKeys: try delete("idempotencyKey", "createdAt", before: cutoffs.idempotencyKeysBefore),
-                webhookEvents: try deleteFinishedEvents(before: cutoffs.webhookEventsBefore)
+                webhookEvents: try deleteFinishedEvents(before: cutoffs.webhookEventsBefore),
+                signInFailures: try delete("signInFailure", "failedAt", before: cutoffs.signInFailuresBefore)
             )
         }
     }
