@@ -40,20 +40,19 @@ struct PartnerWebhookTests {
                     let back = try await partner.connect(h, browser, reference: "acct-7")
                     let location = try #require(back.headers[.location])
                     let linkId = try #require(try partner.verify(location)["link_id"])
-                    let created = try await Self.waitFor(receiver, count: 2)
-                    #expect(created.count == 2)
-                    let first = try #require(created.first)
+                    let arrived = try await Self.waitFor(receiver, count: 2)
+                    #expect(arrived.count == 2)
+                    // The dispatcher sends several at once: they may arrive in either order.
+                    let first = try #require(arrived.first { (try? $0.json["type"] as? String) == "connection.created" })
                     #expect(try Self.verify(first, secret: partner.secret))
                     let json = try first.json
-                    #expect(json["type"] as? String == "connection.created")
                     let data = try #require(json["data"] as? [String: Any])
                     #expect(data["merchant_id"] as? String == "MLSANDBOXCAFE" && data["reference"] as? String == "acct-7")
                     #expect(data["link_id"] as? String == linkId, "the event names the link that connected the merchant")
                     #expect(first.header("webhook-id")?.hasPrefix("msg_") == true)
-                    let completed = try created[1].json
-                    #expect(try Self.verify(created[1], secret: partner.secret))
-                    #expect(completed["type"] as? String == "onboarding_link.completed")
-                    let outcome = try #require(completed["data"] as? [String: Any])
+                    let linkEvent = try #require(arrived.first { (try? $0.json["type"] as? String) == "onboarding_link.completed" })
+                    #expect(try Self.verify(linkEvent, secret: partner.secret))
+                    let outcome = try #require(try linkEvent.json["data"] as? [String: Any])
                     #expect(outcome["link_id"] as? String == linkId && outcome["result"] as? String == "connected")
                     #expect(outcome["merchant_id"] as? String == "MLSANDBOXCAFE" && outcome["reference"] as? String == "acct-7")
 
@@ -76,11 +75,11 @@ struct PartnerWebhookTests {
                 let partner = try await TestPartner.add(h, webhookURL: url)
                 let store = try h.database()
                 try await h.withService(["webhooks.enabled": "false"]) { browser in
-                    let started = ContinuousClock.now
                     let answer = try await partner.connect(h, browser)
                     #expect(answer.status == .seeOther)
-                    #expect(ContinuousClock.now - started < .seconds(10), "the merchant's flow does not wait for the partner")
                 }
+                let queued = try await store.webhookDeliveries(partnerId: partner.record.id, limit: 10)
+                #expect(queued.count == 2 && queued.allSatisfy { $0.attempts == 0 }, "the merchant had their answer before any attempt")
                 try await Self.keepOnlyTheConnectionEvent(h)
                 var dispatcher = WebhookDispatcher(
                     store: store,
