@@ -149,7 +149,7 @@ struct AdminDashboardTests {
         }
     }
 
-    @Test(arguments: ["' OR 1=1 --", "<script>alert(1)</script>", "MD%", "md0"])
+    @Test(arguments: ["' OR 1=1 --", "<script>alert(1)</script>", "MD%", "MD_"])
     func aSearchIsShownEscapedAndMatchedLiterally(search: String) async throws {
         try await H.run { h in
             try await Self.seed(h, count: 8, now: h.clock.appClock.now())
@@ -163,6 +163,18 @@ struct AdminDashboardTests {
                 let escaped = search.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
                     .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "'", with: "&#39;")
                 #expect(page.html.contains(#"name="q" type="search" value="\#(escaped)""#), "shown back in the form, escaped")
+            }
+        }
+    }
+
+    @Test func aMerchantIdIsFoundInAnyCase() async throws {
+        try await H.run { h in
+            try await Self.seed(h, count: 8, now: h.clock.appClock.now())
+            try await h.withAdminPages { browser, _ in
+                let vera = try await Self.viewer(h, on: browser)
+                let lower = Self.merchants(in: try await vera.get("/admin/connections?q=md00").html)
+                let upper = Self.merchants(in: try await vera.get("/admin/connections?q=MD00").html)
+                #expect(!lower.isEmpty && lower == upper)
             }
         }
     }
@@ -236,6 +248,14 @@ struct AdminDashboardTests {
                 let filtered = try await vera.get("/admin/connections.csv?status=needs_reauth&q=MD00")
                 #expect(
                     filtered.html.components(separatedBy: "\r\n").dropLast().dropFirst().map { String($0.prefix(5)) } == ["MD001", "MD005", "MD009"]
+                )
+                let exports = try await h.database().auditEvents().filter { $0.action == .adminExported }
+                #expect(exports.map(\.actor) == [.admin("vera"), .admin("vera")], "every export is on the record")
+                #expect(
+                    exports.map(\.detail) == [
+                        "export=connections q= status=any sort=merchant rows=501",
+                        "export=connections q=MD00 status=needs_reauth sort=recent rows=3",
+                    ]
                 )
             }
         }

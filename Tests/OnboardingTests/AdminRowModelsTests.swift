@@ -50,4 +50,9 @@ struct AdminRowModelsTests {
         let event = AuditEventRecord(occurredAt: now, actor: .admin("jordan"), action: .tokenRefreshed, merchantId: "MLROW", detail: "d")
         Self.expectAnswersLikeMirror(AuditRowModel(event, now: now))
     }
+
+    @Test(arguments: [(0, "0"), (7, "7"), (999, "999"), (1_000, "1,000"), (100_006, "100,006"), (1_234_567, "1,234,567"), (-4_200, "-4,200")])
+    func countsAreShownWithThousandsSeparators(number: Int, shown: String) {
+        #expect(AdminNumber.grouped(number) == shown)
+    }
 }

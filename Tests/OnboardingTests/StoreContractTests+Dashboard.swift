@@ -59,7 +59,9 @@ extension StoreContractTests {
         #expect(Set(search.map(\.merchantId)) == Set((10...19).map { "ML\($0)" }))
         let both = try await Self.allPages(store, ConnectionQuery(environment: "sandbox", search: "ML1", status: .needsReauth))
         #expect(Set(both.map(\.merchantId)) == ["ML12", "ML15", "ML18"])
-        for literal in ["%", "ML_", "' OR 1=1 --", "<b>ML1</b>", "ml1"] {
+        let lowercase = try await Self.allPages(store, ConnectionQuery(environment: "sandbox", search: "ml1"))
+        #expect(Set(lowercase.map(\.merchantId)) == Set((10...19).map { "ML\($0)" }), "merchant ids match in any case")
+        for literal in ["%", "ML_", "' OR 1=1 --", "<b>ML1</b>"] {
             #expect(try await store.connections(matching: ConnectionQuery(environment: "sandbox", search: literal)).connections.isEmpty, "\(literal)")
         }
     }

@@ -65,6 +65,8 @@ enum AuditAction: String, Codable, Sendable, CaseIterable, DatabaseValueConverti
     case adminLockedOut = "admin.locked_out"
     /// An operator ended a name's lockout early (`square-onboard admin unlock`).
     case adminUnlocked = "admin.unlocked"
+    /// An admin downloaded a CSV export (what, with which filter, how many rows).
+    case adminExported = "admin.exported"
     case adminSignedOut = "admin.signed_out"
     case adminTOTPEnabled = "admin.totp_enabled"
     case adminTOTPReset = "admin.totp_reset"

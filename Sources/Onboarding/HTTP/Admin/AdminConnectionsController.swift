@@ -58,13 +58,24 @@ struct AdminConnectionsController {
         }
         let store = self.store
         var csv = CSV.row(Self.csvHeader)
+        var rows = 0
         while true {
             let batch = query
             let page = try await AdminError.reading { () async throws(StorageError) in try await store.connections(matching: batch) }
             for connection in page.connections { csv += CSV.row(Self.csvCells(connection)) }
+            rows += page.connections.count
             guard let next = page.next else { break }
             query.after = next
         }
+        // An export takes data out of the dashboard: who took what, and how much, is on the record.
+        let filter = "q=\(query.search ?? "") status=\(query.status?.rawValue ?? "any") sort=\(query.sort.rawValue)"
+        let audit = AuditEventRecord(
+            occurredAt: clock.now(),
+            actor: .admin(context.admin.admin.name),
+            action: .adminExported,
+            detail: "export=connections \(filter) rows=\(rows)"
+        )
+        try await AdminError.reading { () async throws(StorageError) in try await store.appendAudit(audit) }
         return Response(
             status: .ok,
             headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: #"attachment; filename="connections.csv""#],

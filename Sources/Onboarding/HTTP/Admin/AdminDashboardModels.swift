@@ -101,8 +101,24 @@ struct AuditRowModel: Sendable {
 struct StatusCountModel: Sendable {
     var status: String
     var badge: StatusBadgeModel
-    var count: Int
+    /// With thousands separators: `100,006`.
+    var count: String
     var path: String
+}
+
+/// Numbers as an operator reads them: thousands separated by commas, the same in every locale (as the page's English).
+enum AdminNumber {
+    static func grouped(_ number: Int) -> String {
+        let digits = String(number.magnitude)
+        var groups: [Substring] = []
+        var end = digits.endIndex
+        while end > digits.startIndex {
+            let start = digits.index(end, offsetBy: -3, limitedBy: digits.startIndex) ?? digits.startIndex
+            groups.insert(digits[start..<end], at: 0)
+            end = start
+        }
+        return (number < 0 ? "-" : "") + groups.joined(separator: ",")
+    }
 }
 
 /// The dashboard's overview (`GET /admin`): the signed-in line, the numbers, what needs attention, recent events.
@@ -115,8 +131,8 @@ struct AdminOverviewPageModel: Sendable {
     var sessionEndsAt: String
     var csrfToken: String
     var counts: [StatusCountModel]
-    var expiringSoon: Int
-    var refreshFailures: Int
+    var expiringSoon: String
+    var refreshFailures: String
     var needsReauth: [ConnectionRowModel]
     var moreNeedReauth: Bool
     var recentEvents: [AuditRowModel]

@@ -45,12 +45,12 @@ struct AdminHomeController {
                 StatusCountModel(
                     status: $0.rawValue,
                     badge: StatusBadgeModel($0),
-                    count: overview.countsByStatus[$0] ?? 0,
+                    count: AdminNumber.grouped(overview.countsByStatus[$0] ?? 0),
                     path: AdminPaths.path("/admin/connections", [("status", $0.rawValue)])
                 )
             },
-            expiringSoon: overview.expiringSoon,
-            refreshFailures: overview.refreshFailures,
+            expiringSoon: AdminNumber.grouped(overview.expiringSoon),
+            refreshFailures: AdminNumber.grouped(overview.refreshFailures),
             needsReauth: reauth.connections.map { ConnectionRowModel($0, now: now) },
             moreNeedReauth: reauth.next != nil,
             recentEvents: events.map { AuditRowModel($0, now: now) }

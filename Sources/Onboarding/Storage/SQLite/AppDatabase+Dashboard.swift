@@ -27,13 +27,22 @@ extension AppDatabase {
             db,
             sql: """
                 SELECT (SELECT COUNT(*) FROM (
-                        SELECT 1 FROM "connection" WHERE "merchantId" >= :search AND "merchantId" < :searchEnd LIMIT :cap))
+                        SELECT 1 FROM "connection" WHERE "merchantId" >= :merchant AND "merchantId" < :merchantEnd LIMIT :cap))
                     + (SELECT COUNT(*) FROM (
                         SELECT 1 FROM "connection" WHERE "partnerReference" >= :search AND "partnerReference" < :searchEnd LIMIT :cap))
                 """,
-            arguments: ["search": search, "searchEnd": search + "\u{10FFFF}", "cap": fewSearchMatches]
+            arguments: StatementArguments(searchArguments(search).merging(["cap": fewSearchMatches]) { $1 })
         )
         return (matches ?? 0) < fewSearchMatches
+    }
+
+    /// A search's bounds: the merchant-id range on the search in capitals (Square's merchant ids are capitals and
+    /// digits, so `ml1` finds `ML1…`), the reference range on the search as typed (a partner's own spelling).
+    static func searchArguments(_ search: String) -> [String: (any DatabaseValueConvertible)?] {
+        [
+            "merchant": search.uppercased(), "merchantEnd": search.uppercased() + "\u{10FFFF}",
+            "search": search, "searchEnd": search + "\u{10FFFF}",
+        ]
     }
 
     /// The keyset statement for one page (one row more than the page, to know whether another follows).
@@ -68,7 +77,7 @@ extension AppDatabase {
         var source = "\"connection\""
         if let search = query.search, !search.isEmpty {
             // A range on the text, not LIKE: an index serves it and nothing in the search acts as a wildcard.
-            let merchantRange = "\"merchantId\" >= :search AND \"merchantId\" < :searchEnd"
+            let merchantRange = "\"merchantId\" >= :merchant AND \"merchantId\" < :merchantEnd"
             let referenceRange = "\"partnerReference\" >= :search AND \"partnerReference\" < :searchEnd"
             if fewMatches {
                 // CROSS JOIN keeps the matches as the outer loop, so SQLite cannot choose to walk the order index instead.
@@ -80,8 +89,7 @@ extension AppDatabase {
             } else {
                 conditions.append("((\(merchantRange)) OR (\(referenceRange)))")
             }
-            arguments["search"] = search
-            arguments["searchEnd"] = search + "\u{10FFFF}"
+            arguments.merge(Self.searchArguments(search)) { $1 }
         }
         if let after = query.after {
             let beyond = ascending ? ">" : "<"

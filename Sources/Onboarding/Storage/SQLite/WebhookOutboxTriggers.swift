@@ -10,6 +10,30 @@ enum WebhookOutboxTriggers {
         "connection.recovered", "connection.revoked", "onboarding_link.completed",
     ]
 
+    /// When each event is made, as the triggers' `WHEN`; shared by the migrations that made them (the text never changes).
+    private enum Condition {
+        static let refreshed = """
+            NEW.partnerId IS NOT NULL AND NEW.connectedAt = OLD.connectedAt AND NEW.status = 'active' \
+            AND NEW.lastRefreshedAt IS NOT OLD.lastRefreshedAt
+            """
+        static let refreshFailed = """
+            NEW.partnerId IS NOT NULL AND (NEW.refreshFailureCount > OLD.refreshFailureCount \
+            OR (NEW.status = 'needs_reauth' AND OLD.status <> 'needs_reauth'))
+            """
+        static let recovered = """
+            NEW.partnerId IS NOT NULL AND NEW.status = 'active' AND NEW.connectedAt = OLD.connectedAt \
+            AND (OLD.status IN ('needs_reauth', 'expired') OR (OLD.refreshFailureCount > 0 AND NEW.refreshFailureCount = 0))
+            """
+        static let revoked = "NEW.partnerId IS NOT NULL AND NEW.status = 'revoked' AND OLD.status <> 'revoked'"
+        /// From v11: a partner new to the connection, or a connection connected again after its revocation.
+        static let createdOnUpdate = """
+            NEW.partnerId IS NOT NULL AND (OLD.partnerId IS NOT NEW.partnerId \
+            OR (OLD.status = 'revoked' AND NEW.connectedAt <> OLD.connectedAt))
+            """
+        /// From v11: the partner that holds a live connection connected it again.
+        static let reconnected = "OLD.partnerId = NEW.partnerId AND NEW.connectedAt <> OLD.connectedAt AND OLD.status <> 'revoked'"
+    }
+
     static var all: String {
         [
             trigger("webhook_connection_created_insert", on: "INSERT", type: "connection.created", when: "NEW.partnerId IS NOT NULL"),
@@ -29,34 +53,25 @@ enum WebhookOutboxTriggers {
                 "webhook_connection_refreshed",
                 on: "UPDATE",
                 type: "connection.refreshed",
-                when: """
-                    NEW.partnerId IS NOT NULL AND NEW.connectedAt = OLD.connectedAt AND NEW.status = 'active' \
-                    AND NEW.lastRefreshedAt IS NOT OLD.lastRefreshedAt
-                    """
+                when: Condition.refreshed
             ),
             trigger(
                 "webhook_connection_refresh_failed",
                 on: "UPDATE",
                 type: "connection.refresh_failed",
-                when: """
-                    NEW.partnerId IS NOT NULL AND (NEW.refreshFailureCount > OLD.refreshFailureCount \
-                    OR (NEW.status = 'needs_reauth' AND OLD.status <> 'needs_reauth'))
-                    """
+                when: Condition.refreshFailed
             ),
             trigger(
                 "webhook_connection_recovered",
                 on: "UPDATE",
                 type: "connection.recovered",
-                when: """
-                    NEW.partnerId IS NOT NULL AND NEW.status = 'active' AND NEW.connectedAt = OLD.connectedAt \
-                    AND (OLD.status IN ('needs_reauth', 'expired') OR (OLD.refreshFailureCount > 0 AND NEW.refreshFailureCount = 0))
-                    """
+                when: Condition.recovered
             ),
             trigger(
                 "webhook_connection_revoked",
                 on: "UPDATE",
                 type: "connection.revoked",
-                when: "NEW.partnerId IS NOT NULL AND NEW.status = 'revoked' AND OLD.status <> 'revoked'"
+                when: Condition.revoked
             ),
         ].joined(separator: "\n")
     }
@@ -74,16 +89,13 @@ enum WebhookOutboxTriggers {
                     "webhook_connection_created_update",
                     on: "UPDATE",
                     type: "connection.created",
-                    when: """
-                        NEW.partnerId IS NOT NULL AND (OLD.partnerId IS NOT NEW.partnerId \
-                        OR (OLD.status = 'revoked' AND NEW.connectedAt <> OLD.connectedAt))
-                        """
+                    when: Condition.createdOnUpdate
                 ),
                 trigger(
                     "webhook_connection_reconnected",
                     on: "UPDATE",
                     type: "connection.reconnected",
-                    when: "OLD.partnerId = NEW.partnerId AND NEW.connectedAt <> OLD.connectedAt AND OLD.status <> 'revoked'"
+                    when: Condition.reconnected
                 ),
             ].joined(separator: "\n")
     }
@@ -112,54 +124,42 @@ enum WebhookOutboxTriggers {
                 "webhook_connection_created_update",
                 on: "UPDATE",
                 type: "connection.created",
-                when: """
-                    NEW.partnerId IS NOT NULL AND (OLD.partnerId IS NOT NEW.partnerId \
-                    OR (OLD.status = 'revoked' AND NEW.connectedAt <> OLD.connectedAt))
-                    """,
+                when: Condition.createdOnUpdate,
                 linkId: connected
             ),
             trigger(
                 "webhook_connection_reconnected",
                 on: "UPDATE",
                 type: "connection.reconnected",
-                when: "OLD.partnerId = NEW.partnerId AND NEW.connectedAt <> OLD.connectedAt AND OLD.status <> 'revoked'",
+                when: Condition.reconnected,
                 linkId: connected
             ),
             trigger(
                 "webhook_connection_refreshed",
                 on: "UPDATE",
                 type: "connection.refreshed",
-                when: """
-                    NEW.partnerId IS NOT NULL AND NEW.connectedAt = OLD.connectedAt AND NEW.status = 'active' \
-                    AND NEW.lastRefreshedAt IS NOT OLD.lastRefreshedAt
-                    """,
+                when: Condition.refreshed,
                 linkId: "NULL"
             ),
             trigger(
                 "webhook_connection_refresh_failed",
                 on: "UPDATE",
                 type: "connection.refresh_failed",
-                when: """
-                    NEW.partnerId IS NOT NULL AND (NEW.refreshFailureCount > OLD.refreshFailureCount \
-                    OR (NEW.status = 'needs_reauth' AND OLD.status <> 'needs_reauth'))
-                    """,
+                when: Condition.refreshFailed,
                 linkId: "NULL"
             ),
             trigger(
                 "webhook_connection_recovered",
                 on: "UPDATE",
                 type: "connection.recovered",
-                when: """
-                    NEW.partnerId IS NOT NULL AND NEW.status = 'active' AND NEW.connectedAt = OLD.connectedAt \
-                    AND (OLD.status IN ('needs_reauth', 'expired') OR (OLD.refreshFailureCount > 0 AND NEW.refreshFailureCount = 0))
-                    """,
+                when: Condition.recovered,
                 linkId: "NULL"
             ),
             trigger(
                 "webhook_connection_revoked",
                 on: "UPDATE",
                 type: "connection.revoked",
-                when: "NEW.partnerId IS NOT NULL AND NEW.status = 'revoked' AND OLD.status <> 'revoked'",
+                when: Condition.revoked,
                 linkId: "NULL"
             ),
             """
