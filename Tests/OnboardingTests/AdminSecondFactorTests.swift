@@ -183,29 +183,80 @@ struct AdminSecondFactorTests {
         }
     }
 
-    @Test func anOwnerResetsAnotherAdminsSecondFactorAndOthersCannot() async throws {
+    @Test func anAdminRenewsRecoveryCodesAndTurnsTheSecondFactorOffOnlyWithTheirPassword() async throws {
         try await H.run { h in
-            try await h.addAdmin("olga", role: .owner)
-            try await h.addAdmin("otto", role: .operator)
+            try await h.addAdmin("otto", role: .viewer)
             try await h.withAdminPages { browser, _ in
                 let otto = try await AdminRealmTests.signedIn("otto", on: browser)
-                _ = try await Self.turnOn(h, otto)
-                let ottoCSRF = try await otto.adminCSRFToken()
-                #expect(try await otto.post("/admin/account/totp/reset", form: ["csrf_token": ottoCSRF, "name": "otto"]).status == .forbidden)
-                #expect(try await h.database().admin(named: "otto")?.totpEnabled == true)
+                let (totp, oldCodes, _) = try await Self.turnOn(h, otto)
+                let page = try await otto.get("/admin/account")
+                #expect(page.html.contains(#"id="recovery-left">10<"#))
+                let csrf = try Self.hidden("csrf_token", in: page.html)
 
-                let olga = try await AdminRealmTests.signedIn("olga", on: browser)
-                let csrf = try await olga.adminCSRFToken()
-                let reset = try await olga.post("/admin/account/totp/reset", form: ["csrf_token": csrf, "name": "otto"])
-                #expect(reset.status == .seeOther && reset.headers[.location] == "/admin/account?reset=otto")
-                #expect(try await olga.get("/admin/account?reset=otto").html.contains("The second factor of otto is off"))
+                let wrong = try await otto.post("/admin/account/recovery-codes", form: ["csrf_token": csrf, "password": "not my password"])
+                #expect(wrong.status == .badRequest && wrong.html.contains("That is not your current password"))
+                #expect(try await h.database().auditEvents().last?.detail.hasPrefix("wrong password when confirming a change") == true)
+                let renewed = try await otto.post("/admin/account/recovery-codes", form: ["csrf_token": csrf, "password": H.password])
+                #expect(renewed.status == .ok && renewed.headers[.cacheControl] == "no-store" && renewed.html.contains("ten new recovery codes"))
+                let newCodes = renewed.html.matches(of: /<li><code>([0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4})<\/code><\/li>/).map { String($0.output.1) }
+                #expect(newCodes.count == 10 && Set(newCodes).isDisjoint(with: oldCodes))
+                let (old, oldChallenge) = try await Self.password("otto", on: browser)
+                #expect(try await Self.code(oldCodes[0], challenge: oldChallenge, on: old).status == .unauthorized, "old codes end")
+                let (fresh, challenge) = try await Self.password("otto", on: browser)
+                #expect(try await Self.code(newCodes[0], challenge: challenge, on: fresh).status == .seeOther)
+
+                let keepOn = try await otto.post("/admin/account/totp/off", form: ["csrf_token": csrf, "password": "still not it"])
+                #expect(keepOn.status == .badRequest && keepOn.html.contains(#"id="turn-off""#))
+                #expect(try await h.database().admin(named: "otto")?.totpEnabled == true)
+                let off = try await otto.post("/admin/account/totp/off", form: ["csrf_token": csrf, "password": H.password])
+                #expect(off.status == .seeOther && off.headers[.location] == "/admin/account?done=second_factor_off")
+                #expect(try await otto.get("/admin/account?done=second_factor_off").html.contains("Your second factor is off"))
                 let stored = try #require(try await h.database().admin(named: "otto"))
                 #expect(!stored.totpEnabled && stored.totpSecretSealed == nil && stored.recoveryCodeHashes == nil)
-                let audit = try #require(try await h.database().auditEvents().last)
-                #expect(audit.action == .adminTOTPReset && audit.actor == .admin("olga") && audit.detail == "admin=otto")
+                let actions = try await h.database().auditEvents().filter { $0.actor == .admin("otto") }.map(\.action)
+                #expect(actions.contains(.adminRecoveryCodesRenewed) && actions.last == .adminTOTPDisabled)
+                _ = totp
                 #expect(try await Browser(client: browser.client).signIn("otto").status == .seeOther, "the password alone again")
-                let unknown = try await olga.post("/admin/account/totp/reset", form: ["csrf_token": csrf, "name": "nobody"])
-                #expect(unknown.status == .badRequest)
+            }
+        }
+    }
+
+    @Test func wrongPasswordConfirmationsAreCountedByTheSignInThrottle() async throws {
+        try await H.run { h in
+            try await h.addAdmin("otto", role: .viewer)
+            try await h.withAdminPages(["admin.signInMaxFailures": "3"]) { browser, _ in
+                let otto = try await AdminRealmTests.signedIn("otto", on: browser)
+                _ = try await Self.turnOn(h, otto)
+                let csrf = try await otto.adminCSRFToken()
+                for _ in 0..<3 {
+                    let wrong = try await otto.post("/admin/account/totp/off", form: ["csrf_token": csrf, "password": "guess"])
+                    #expect(wrong.status == .badRequest)
+                }
+                let refused = try await otto.post("/admin/account/totp/off", form: ["csrf_token": csrf, "password": H.password])
+                #expect(refused.status == .tooManyRequests && refused.headers[.retryAfter] != nil)
+                #expect(try await h.database().admin(named: "otto")?.totpEnabled == true)
+                #expect(try await h.database().auditEvents().contains { $0.action == .adminLockedOut })
+            }
+        }
+    }
+
+    @Test func changingOnesOwnPasswordKeepsThisSessionAndEndsTheOthers() async throws {
+        try await H.run { h in
+            try await h.addAdmin("otto", role: .viewer)
+            try await h.withAdminPages { browser, _ in
+                let here = try await AdminRealmTests.signedIn("otto", on: browser)
+                let elsewhere = try await AdminRealmTests.signedIn("otto", on: browser)
+                let form = try await here.get("/admin/account/password")
+                #expect(form.status == .ok && form.html.contains("Change your password") && form.headers[.cacheControl] == "no-store")
+                let csrf = try Self.hidden("csrf_token", in: form.html)
+                let changed = try await here.post(
+                    "/admin/account/password",
+                    form: ["csrf_token": csrf, "current_password": H.password, "new_password": "a brand new passphrase"]
+                )
+                #expect(changed.status == .seeOther && changed.headers[.location] == "/admin/account?done=password_changed")
+                #expect(try await here.get("/admin/account").status == .ok)
+                #expect(try await elsewhere.get("/admin/account").status == .seeOther, "the other session ended")
+                #expect(try await Browser(client: browser.client).signIn("otto", password: "a brand new passphrase").status == .seeOther)
             }
         }
     }

@@ -55,6 +55,18 @@ extension StoreContractTests {
         #expect(try await spend("h2") == false)
         #expect(try await spend("nope") == false)
         #expect(try await store.admin(named: "amy")?.recoveryCodeHashes == "h1")
+        let renew = { (name: String) async throws -> Bool in
+            try await store.renewAdminRecoveryCodes(
+                named: name,
+                hashes: ["h3", "h4"],
+                audit: Self.audit(.adminRecoveryCodesRenewed, actor: .admin(name))
+            )
+        }
+        #expect(try await renew("amy"))
+        #expect(try await store.admin(named: "amy")?.recoveryCodeHashes == "h3 h4")
+        #expect(try await spend("h1") == false, "a renewal ends the old codes")
+        #expect(try await spend("h3"))
+        #expect(try await store.admin(named: "amy")?.recoveryCodeHashes == "h4")
         #expect(try await store.resetAdminTOTP(named: "nobody", audit: Self.audit(.adminTOTPReset, actor: .admin("bob"))) == .notFound)
         guard case .changed(let reset, _) = try await store.resetAdminTOTP(named: "amy", audit: Self.audit(.adminTOTPReset, actor: .admin("bob")))
         else {
@@ -63,9 +75,12 @@ extension StoreContractTests {
         }
         #expect(!reset.totpEnabled && reset.totpSecretSealed == nil && reset.recoveryCodeHashes == nil && reset.totpLastStep == nil)
         #expect(try await store.admin(named: "amy") == reset)
-        #expect(try await spend("h1") == false, "no codes after a reset")
+        #expect(try await spend("h4") == false, "no codes after a reset")
+        #expect(try await renew("amy") == false, "no codes without a second factor")
         #expect(
-            try await store.auditEvents().map(\.action) == [.adminAdded, .adminTOTPEnabled, .adminRecoveryCodeUsed, .adminTOTPReset]
+            try await store.auditEvents().map(\.action) == [
+                .adminAdded, .adminTOTPEnabled, .adminRecoveryCodeUsed, .adminRecoveryCodesRenewed, .adminRecoveryCodeUsed, .adminTOTPReset,
+            ]
         )
     }
 }

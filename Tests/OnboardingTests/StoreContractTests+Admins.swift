@@ -122,6 +122,34 @@ extension StoreContractTests {
         #expect(try await store.openAdminSession(gone, replacing: nil, audit: signIn) == false, "no session for a removed admin")
     }
 
+    @Test(arguments: engines) func anOwnPasswordChangeKeepsTheSessionThatMadeItAndClearsTheOneTimeMark(engine: StoreEngine) async throws {
+        let store = try engine.make()
+        let amy = try #require(try await Self.addAdmin(store, "amy", .operator).id)
+        let signIn = Self.audit(.adminSignedIn, actor: .cli)
+        for hash in ["a1", "a2"] { _ = try await store.openAdminSession(Self.adminSession(hash, adminId: amy), replacing: nil, audit: signIn) }
+        let audit = Self.audit(.adminPasswordChanged, actor: .admin("amy"))
+        _ = try await store.changeAdminPassword(named: "amy", passwordHash: "$scrypt$once", oneTime: true, keepingSession: nil, audit: audit)
+        #expect(try await store.admin(named: "amy")?.passwordChangeRequired == true)
+        for hash in ["a1", "a2"] { _ = try await store.openAdminSession(Self.adminSession(hash, adminId: amy), replacing: nil, audit: signIn) }
+
+        let change = try await store.changeAdminPassword(
+            named: "amy",
+            passwordHash: "$scrypt$own",
+            oneTime: false,
+            keepingSession: "a1",
+            audit: audit
+        )
+
+        guard case .changed(_, let ended) = change else {
+            Issue.record("amy's password changes")
+            return
+        }
+        #expect(ended == 1)
+        #expect(try await store.admin(named: "amy")?.passwordChangeRequired == false)
+        #expect(try await store.adminSession(hash: "a1", now: Self.now, idleUntil: Self.now.addingTimeInterval(60)) != nil)
+        #expect(try await store.adminSession(hash: "a2", now: Self.now, idleUntil: Self.now) == nil)
+    }
+
     @Test(arguments: engines) func aPasswordChangeOrRemovalEndsEverySessionOfThatAdmin(engine: StoreEngine) async throws {
         let store = try engine.make()
         let amy = try #require(try await Self.addAdmin(store, "amy", .owner).id)
@@ -133,6 +161,8 @@ extension StoreContractTests {
         let change = try await store.changeAdminPassword(
             named: "amy",
             passwordHash: "$scrypt$new",
+            oneTime: false,
+            keepingSession: nil,
             audit: Self.audit(.adminPasswordChanged, actor: .cli)
         )
         guard case .changed(let changed, let ended) = change else {
@@ -144,7 +174,13 @@ extension StoreContractTests {
         for hash in ["a1", "a2"] { #expect(try await store.adminSession(hash: hash, now: Self.now, idleUntil: Self.now) == nil) }
         #expect(try await store.adminSession(hash: "b1", now: Self.now, idleUntil: Self.now.addingTimeInterval(60)) != nil)
         #expect(
-            try await store.changeAdminPassword(named: "nobody", passwordHash: "x", audit: Self.audit(.adminPasswordChanged, actor: .cli))
+            try await store.changeAdminPassword(
+                named: "nobody",
+                passwordHash: "x",
+                oneTime: false,
+                keepingSession: nil,
+                audit: Self.audit(.adminPasswordChanged, actor: .cli)
+            )
                 == .notFound
         )
 

@@ -60,6 +60,56 @@ struct AdminAccounts: Sendable {
         return added
     }
 
+    /// Adds an admin with a random one-time password, returned to be shown once: until they choose their own, every
+    /// dashboard page but that choice is closed to them.
+    func addWithOneTimePassword(name: String, role: AdminRole, actor: AuditActor) async throws(AdminError) -> (AdminUserRecord, String) {
+        guard Self.isValidName(name) else { throw .invalidName }
+        let password = SecureRandom.urlSafeToken(byteCount: 12)
+        let passwordHash = try await hash(password)
+        let now = clock.now()
+        var record = AdminUserRecord(name: name, role: role, passwordHash: passwordHash, createdAt: now)
+        record.passwordChangeRequired = true
+        let added = try await storingAdmin("adding an admin", logger: logger) {
+            try await store.addAdmin(
+                record,
+                audit: AuditEventRecord(
+                    occurredAt: now,
+                    actor: actor,
+                    action: .adminAdded,
+                    detail: "admin=\(name) role=\(role.rawValue) one-time password"
+                )
+            )
+        }
+        guard let added else { throw .nameTaken(name) }
+        logger.notice("Admin added", metadata: ["admin": .string(name), "role": .string(role.rawValue)])
+        return (added, password)
+    }
+
+    /// The signed-in admin chooses a new password (their current one confirmed before): their other sessions end,
+    /// this one stays, and a one-time password is one no longer.
+    func changeOwnPassword(_ session: AdminSession, to password: String) async throws(AdminError) {
+        try Self.checkPassword(password)
+        let passwordHash = try await hash(password)
+        let name = session.admin.name
+        let now = clock.now()
+        let change = try await storingAdmin("changing an admin's password", logger: logger) {
+            try await store.changeAdminPassword(
+                named: name,
+                passwordHash: passwordHash,
+                oneTime: false,
+                keepingSession: session.session.sessionHash,
+                audit: AuditEventRecord(occurredAt: now, actor: .admin(name), action: .adminPasswordChanged, detail: "admin=\(name) own")
+            )
+        }
+        let ended = try outcome(of: change, name: name)
+        logger.notice("Admin changed their password", metadata: ["admin": .string(name), "sessions_ended": .stringConvertible(ended)])
+    }
+
+    /// scrypt on NIO's thread pool; a malformed stored hash never matches.
+    static func passwordMatches(_ password: String, hash: String) async -> Bool {
+        (try? await NIOThreadPool.singleton.runIfActive { try PasswordHash.verify(password, against: hash) }) ?? false
+    }
+
     /// Every admin, by name.
     func list() async throws(AdminError) -> [AdminUserRecord] {
         try await storingAdmin("listing admins", logger: logger) { try await store.allAdmins() }
@@ -76,6 +126,8 @@ struct AdminAccounts: Sendable {
             try await store.changeAdminPassword(
                 named: name,
                 passwordHash: passwordHash,
+                oneTime: false,
+                keepingSession: nil,
                 audit: AuditEventRecord(occurredAt: now, actor: actor, action: .adminPasswordChanged, detail: "admin=\(name)")
             )
         }

@@ -23,6 +23,12 @@ enum AdminError: Error, Equatable, Sendable, CustomStringConvertible {
     case secondFactorCodeWrong
     /// Setting up a second factor that is already on.
     case secondFactorAlreadyOn
+    /// Renewing recovery codes without a second factor.
+    case secondFactorOff
+    /// The password typed to confirm a change of one's own account is not theirs.
+    case passwordNotConfirmed
+    /// An owner changing their own role or removing themselves in the dashboard (another owner or the CLI can).
+    case ownAccount
 
     /// A wrong or refused sign-in: the sign-in form is shown again, with the reason.
     var isSignInRefusal: Bool {
@@ -48,6 +54,9 @@ enum AdminError: Error, Equatable, Sendable, CustomStringConvertible {
         case .secondFactorRequired: "enter the code from your authenticator app"
         case .secondFactorCodeWrong: "that code is not right, or was used already"
         case .secondFactorAlreadyOn: "the second factor is on already; an owner can reset it"
+        case .secondFactorOff: "the second factor is off, so there are no recovery codes; set it up first"
+        case .passwordNotConfirmed: "that is not your current password; nothing was changed"
+        case .ownAccount: "you cannot change your own role or remove yourself here; another owner can, or square-onboard admin"
         }
     }
 }

@@ -116,6 +116,38 @@ struct AdminSecondFactor: Sendable {
         logger.notice("Admin second factor reset", metadata: ["admin": .string(name), "by": .string(owner)])
     }
 
+    /// Turns the admin's own second factor off (their password confirmed before), audited.
+    func turnOff(_ admin: AdminUserRecord) async throws(AdminError) {
+        let change = try await storingAdmin("turning a second factor off", logger: logger) {
+            try await store.resetAdminTOTP(
+                named: admin.name,
+                audit: AuditEventRecord(occurredAt: clock.now(), actor: .admin(admin.name), action: .adminTOTPDisabled, detail: "admin=\(admin.name)")
+            )
+        }
+        guard case .changed = change else { throw .unknownAdmin(admin.name) }
+        logger.notice("Admin turned their second factor off", metadata: ["admin": .string(admin.name)])
+    }
+
+    /// Ten new recovery codes for the admin (their password confirmed before), shown only now; the old ones end.
+    func renewRecoveryCodes(_ admin: AdminUserRecord) async throws(AdminError) -> [String] {
+        let codes = RecoveryCodes.generate()
+        let renewed = try await storingAdmin("renewing recovery codes", logger: logger) {
+            try await store.renewAdminRecoveryCodes(
+                named: admin.name,
+                hashes: codes.compactMap(Self.recoveryHash),
+                audit: AuditEventRecord(
+                    occurredAt: clock.now(),
+                    actor: .admin(admin.name),
+                    action: .adminRecoveryCodesRenewed,
+                    detail: "\(codes.count) recovery codes"
+                )
+            )
+        }
+        guard renewed else { throw .secondFactorOff }
+        logger.notice("Admin renewed their recovery codes", metadata: ["admin": .string(admin.name)])
+        return codes
+    }
+
     /// The SHA-256 of a recovery code's canonical form: all that is stored of it.
     static func recoveryHash(_ code: String) -> String? {
         RecoveryCodes.normalized(code).map(sha256Hex)

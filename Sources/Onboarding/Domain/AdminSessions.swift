@@ -206,9 +206,33 @@ struct AdminSessions: Sendable {
         logger.info("Admin signed out", metadata: ["admin": .string(session.admin.name)])
     }
 
-    /// scrypt on NIO's thread pool; a malformed stored hash never matches.
     private func verify(_ password: String, against hash: String) async -> Bool {
-        (try? await NIOThreadPool.singleton.runIfActive { try PasswordHash.verify(password, against: hash) }) ?? false
+        await AdminAccounts.passwordMatches(password, hash: hash)
+    }
+
+    /// Checks the signed-in admin's password before a change to their own account, counted by the sign-in throttle
+    /// (a stolen session must not become a way to guess the password); a wrong one is audited like a failed sign-in.
+    func confirmPassword(_ session: AdminSession, password: String, clientAddress: String) async throws(AdminError) {
+        let admin = session.admin
+        let keys = throttleKeys(nameKey: "name:" + admin.name, clientAddress: clientAddress)
+        let attemptedAt = clock.now()
+        let counts = try await countTry(keys, at: attemptedAt, clientAddress: clientAddress)
+        guard await verify(password, against: admin.passwordHash) else {
+            let now = clock.now()
+            try await storingAdmin("auditing a failed password confirmation", logger: logger) {
+                try await store.appendAudit(
+                    AuditEventRecord(
+                        occurredAt: now,
+                        actor: .admin(admin.name),
+                        action: .adminSignInFailed,
+                        detail: "wrong password when confirming a change; address=\(clientAddress)"
+                    )
+                )
+            }
+            try await auditLockouts(keys, counts: counts, admin: admin.name, clientAddress: clientAddress, at: now)
+            throw .passwordNotConfirmed
+        }
+        try await takeBack(keys, at: attemptedAt, clearing: nil)
     }
 
     // MARK: The throttle

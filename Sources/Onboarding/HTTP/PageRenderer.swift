@@ -8,7 +8,8 @@ struct PageRenderer: Sendable {
     static let required = [
         "layout", "connect", "connection", "error", "admin/login", "admin/home", "admin/error",
         "admin/connections", "admin/audit", "admin/connection", "admin/disconnect", "admin/account", "admin/login-code",
-        "popup-result", "admin/partners", "admin/partner-secrets",
+        "popup-result", "admin/partners", "admin/partner-secrets", "admin-page", "admin/admins", "admin/admin-remove",
+        "admin/password",
     ]
     let library: MustacheLibrary
     let platformName: String

@@ -74,9 +74,18 @@ func buildRouter(
     let connectionDetail = AdminConnectionController(services: services, pages: pages)
     admin.add(.viewer, connectionDetail.viewerEndpoints)
     admin.add(.operator, connectionDetail.operatorEndpoints)
-    let account = AdminAccountController(sessions: services.adminSessions, pages: pages)
+    let account = AdminAccountController(
+        sessions: services.adminSessions,
+        accounts: services.admins,
+        pages: pages,
+        clientAddress: ClientAddress(trustedHeader: edge.clientAddressHeader)
+    )
     admin.add(.viewer, account.endpoints)
-    admin.add(.owner, account.ownerEndpoints)
+    admin.add(
+        .owner,
+        AdminAdminsController(accounts: services.admins, secondFactor: services.adminSessions.secondFactor, pages: pages, clock: services.clock)
+            .endpoints
+    )
     adminPages(admin)
 
     // Partner API: the OpenAPI document is public; every operation needs a partner's API key and answers JSON.

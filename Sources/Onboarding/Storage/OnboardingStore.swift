@@ -186,8 +186,15 @@ protocol OnboardingStore: PartnerStore, SignInStore {
     func admin(named name: String) async throws(StorageError) -> AdminUserRecord?
     /// Every admin, by name.
     func allAdmins() async throws(StorageError) -> [AdminUserRecord]
-    /// Replaces an admin's password hash and ends every session of theirs, with the audit event.
-    func changeAdminPassword(named name: String, passwordHash: String, audit: AuditEventRecord) async throws(StorageError) -> AdminChange
+    /// Replaces an admin's password hash, marks whether it is a one-time password, and ends every session of theirs but
+    /// `keepingSession` (the hash of the session that made the change, if any), with the audit event.
+    func changeAdminPassword(
+        named name: String,
+        passwordHash: String,
+        oneTime: Bool,
+        keepingSession: String?,
+        audit: AuditEventRecord
+    ) async throws(StorageError) -> AdminChange
     /// Gives an admin another role, with the audit event; the last owner keeps theirs.
     func changeAdminRole(named name: String, to role: AdminRole, audit: AuditEventRecord) async throws(StorageError) -> AdminChange
     /// Removes an admin and their sessions, with the audit event; never the last owner.
@@ -222,8 +229,11 @@ protocol OnboardingStore: PartnerStore, SignInStore {
     func acceptAdminTOTPStep(named name: String, step: Int) async throws(StorageError) -> Bool
     /// Spends one unused recovery code (by its hash), with the audit event; false when it is not one of them.
     func spendAdminRecoveryCode(named name: String, hash: String, audit: AuditEventRecord) async throws(StorageError) -> Bool
-    /// Turns the second factor off and forgets its secret and codes, with the audit event (an owner's reset).
+    /// Turns the second factor off and forgets its secret and codes, with the audit event (an owner's reset, or the
+    /// admin's own choice).
     func resetAdminTOTP(named name: String, audit: AuditEventRecord) async throws(StorageError) -> AdminChange
+    /// Replaces the unused recovery codes with these hashes, with the audit event; false when the second factor is off.
+    func renewAdminRecoveryCodes(named name: String, hashes: [String], audit: AuditEventRecord) async throws(StorageError) -> Bool
 }
 
 extension OnboardingStore {

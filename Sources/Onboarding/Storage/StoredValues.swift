@@ -71,6 +71,10 @@ enum AuditAction: String, Codable, Sendable, CaseIterable, DatabaseValueConverti
     case adminTOTPEnabled = "admin.totp_enabled"
     case adminTOTPReset = "admin.totp_reset"
     case adminRecoveryCodeUsed = "admin.recovery_code_used"
+    /// An admin turned their own second factor off (after entering their password again).
+    case adminTOTPDisabled = "admin.totp_disabled"
+    /// An admin replaced their recovery codes with ten new ones (after entering their password again).
+    case adminRecoveryCodesRenewed = "admin.recovery_codes_renewed"
     case partnerAdded = "partner.added"
     case partnerUpdated = "partner.updated"
     case partnerRemoved = "partner.removed"

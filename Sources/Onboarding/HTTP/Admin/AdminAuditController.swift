@@ -40,7 +40,7 @@ struct AdminAuditController {
             isFirstPage: query.beforeId == nil,
             firstPath: AdminPaths.path("/admin/audit", filters)
         )
-        return pages.page("admin/audit", model)
+        return pages.adminPage("admin/audit", model, session: context.admin, section: .audit)
     }
 
     /// The store query of `parameters` (`merchant`, `actor`, `action`, `before`); a value it cannot read is an error.

@@ -46,7 +46,7 @@ struct AdminConnectionController {
             session: context.admin,
             platformName: pages.platformName
         )
-        return pages.page("admin/connection", model)
+        return pages.adminPage("admin/connection", model, session: context.admin, section: .connections)
     }
 
     /// POST …/check — asks Square about the access token (RetrieveTokenStatus), as this admin.
@@ -94,7 +94,7 @@ struct AdminConnectionController {
             session: context.admin,
             platformName: pages.platformName
         )
-        return pages.page("admin/disconnect", model)
+        return pages.adminPage("admin/disconnect", model, session: context.admin, section: .connections)
     }
 
     /// POST …/disconnect — revokes at Square and ends the connection, once however often it is pressed.
@@ -129,7 +129,7 @@ struct AdminConnectionController {
 
     /// The admin realm's 404 page: nothing was done.
     private func notFound(_ context: AdminRequestContext) -> Response {
-        pages.adminPage(
+        pages.adminErrorPage(
             status: .notFound,
             title: "No such connection",
             message: "No merchant with that id is connected in this environment. Nothing was changed."

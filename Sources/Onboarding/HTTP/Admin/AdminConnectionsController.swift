@@ -47,7 +47,7 @@ struct AdminConnectionsController {
             isFirstPage: query.after == nil,
             firstPath: AdminPaths.path("/admin/connections", filters)
         )
-        return pages.page("admin/connections", model)
+        return pages.adminPage("admin/connections", model, session: context.admin, section: .connections)
     }
 
     /// GET /admin/connections.csv — every matching connection, read from the store in batches.

@@ -208,11 +208,11 @@ struct AdminQueryError: Error, Equatable {
 extension PageRenderer {
     /// The admin 400 page for a query value the dashboard cannot read.
     func adminBadQuery(_ error: AdminQueryError) -> Response {
-        adminPage(status: .badRequest, title: "That filter is not valid", message: error.message)
+        adminErrorPage(status: .badRequest, title: "That filter is not valid", message: error.message)
     }
 
     /// The admin realm's error page with this status, title and message.
-    func adminPage(status: HTTPResponse.Status, title: String, message: String) -> Response {
+    func adminErrorPage(status: HTTPResponse.Status, title: String, message: String) -> Response {
         page("admin/error", AdminErrorPageModel(platformName: platformName, status: Int(status.code), title: title, message: message), status: status)
     }
 }

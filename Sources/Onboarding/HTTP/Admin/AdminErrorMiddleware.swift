@@ -53,7 +53,9 @@ extension AdminError: HTTPResponseError {
         case .signInThrottled: .tooManyRequests
         case .roleRequired: .forbidden
         case .storageUnavailable: .serviceUnavailable
-        case .invalidName, .unknownRole, .weakPassword, .nameTaken, .unknownAdmin, .lastOwner, .secondFactorAlreadyOn: .badRequest
+        case .invalidName, .unknownRole, .weakPassword, .nameTaken, .unknownAdmin, .lastOwner, .secondFactorAlreadyOn, .secondFactorOff,
+            .passwordNotConfirmed, .ownAccount:
+            .badRequest
         }
     }
 
@@ -64,7 +66,8 @@ extension AdminError: HTTPResponseError {
         case .signInFailed, .secondFactorCodeWrong, .secondFactorRequired: "Sign-in failed"
         case .signInRequired: "Please sign in"
         case .storageUnavailable: "Our database is not answering"
-        case .invalidName, .unknownRole, .weakPassword, .nameTaken, .unknownAdmin, .lastOwner, .secondFactorAlreadyOn:
+        case .invalidName, .unknownRole, .weakPassword, .nameTaken, .unknownAdmin, .lastOwner, .secondFactorAlreadyOn, .secondFactorOff,
+            .passwordNotConfirmed, .ownAccount:
             "That could not be done"
         }
     }

@@ -55,6 +55,6 @@ struct AdminHomeController {
             moreNeedReauth: reauth.next != nil,
             recentEvents: events.map { AuditRowModel($0, now: now) }
         )
-        return pages.page("admin/home", model)
+        return pages.adminPage("admin/home", model, session: context.admin, section: .overview)
     }
 }

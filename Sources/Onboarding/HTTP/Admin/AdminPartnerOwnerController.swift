@@ -39,7 +39,7 @@ struct AdminPartnerOwnerController {
         )
         return try await acting { () async throws(PartnerError) -> Response in
             let (partner, secrets) = try await partners.add(name: form.name ?? "", settings: settings, actor: actor(context))
-            return secretsPage(partner: partner.name, apiKey: secrets.apiKey, signingSecret: secrets.signingSecret)
+            return secretsPage(context, partner: partner.name, apiKey: secrets.apiKey, signingSecret: secrets.signingSecret)
         }
     }
 
@@ -48,7 +48,7 @@ struct AdminPartnerOwnerController {
         let name = context.parameters.get("name") ?? ""
         return try await acting { () async throws(PartnerError) -> Response in
             let (_, key) = try await partners.rotateKey(name: name, actor: actor(context))
-            return secretsPage(partner: name, apiKey: key, signingSecret: nil)
+            return secretsPage(context, partner: name, apiKey: key, signingSecret: nil)
         }
     }
 
@@ -66,7 +66,7 @@ struct AdminPartnerOwnerController {
         let name = context.parameters.get("name") ?? ""
         return try await acting { () async throws(PartnerError) -> Response in
             let secret = try await partners.rotateSigningSecret(name: name, actor: actor(context))
-            return secretsPage(partner: name, apiKey: nil, signingSecret: secret)
+            return secretsPage(context, partner: name, apiKey: nil, signingSecret: secret)
         }
     }
 
@@ -121,7 +121,7 @@ struct AdminPartnerOwnerController {
 
     private func problem(_ error: PartnerError) -> Response {
         let status: HTTPResponse.Status = error.status == .notFound ? .notFound : .badRequest
-        return pages.adminPage(
+        return pages.adminErrorPage(
             status: status,
             title: "That could not be done",
             message: "\(error.description.prefix(1).uppercased())\(error.description.dropFirst()). Nothing was changed."
@@ -134,10 +134,12 @@ struct AdminPartnerOwnerController {
         return Response(status: .seeOther, headers: [.location: AdminPaths.path("/admin/partners", query)])
     }
 
-    private func secretsPage(partner: String, apiKey: String?, signingSecret: String?) -> Response {
-        pages.page(
+    private func secretsPage(_ context: AdminRequestContext, partner: String, apiKey: String?, signingSecret: String?) -> Response {
+        pages.adminPage(
             "admin/partner-secrets",
-            AdminPartnerSecretsPageModel(platformName: pages.platformName, partner: partner, apiKey: apiKey, signingSecret: signingSecret)
+            AdminPartnerSecretsPageModel(platformName: pages.platformName, partner: partner, apiKey: apiKey, signingSecret: signingSecret),
+            session: context.admin,
+            section: .partners
         )
     }
 }

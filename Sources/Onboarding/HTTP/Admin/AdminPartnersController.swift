@@ -49,7 +49,7 @@ struct AdminPartnersController {
             notice: AdminPartnersNotice.text(request.uri.queryParameters),
             isOwner: context.admin.admin.role >= .owner
         )
-        return pages.page("admin/partners", model)
+        return pages.adminPage("admin/partners", model, session: context.admin, section: .partners)
     }
 
     /// POST /admin/webhooks/{id}/resend — queues a delivery again now, audited with the admin's name.
@@ -70,7 +70,7 @@ struct AdminPartnersController {
 
     /// The admin realm's 404 page for a delivery id that names none: nothing was done.
     private func noSuchDelivery() -> Response {
-        pages.adminPage(status: .notFound, title: "No such webhook delivery", message: "No webhook delivery has that id. Nothing was sent.")
+        pages.adminErrorPage(status: .notFound, title: "No such webhook delivery", message: "No webhook delivery has that id. Nothing was sent.")
     }
 }
 

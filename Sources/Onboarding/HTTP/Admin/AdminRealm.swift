@@ -5,7 +5,8 @@ import HummingbirdAuth
 ///
 /// Every admin route passes the admin error pages and the session lookup. The sign-in page needs no session (its form
 /// carries a double-submit token); every other page needs one (`AdminRequestContext`, else a redirect to sign in),
-/// the session's CSRF token on form posts, and then its role: `add(.operator, controller.endpoints)`.
+/// the session's CSRF token on form posts, a chosen password (one-time passwords open only the page to choose one), and
+/// then its role: `add(.operator, controller.endpoints)`.
 struct AdminRealm {
     private let signedIn: RouterGroup<AdminRequestContext>
 
@@ -29,6 +30,7 @@ struct AdminRealm {
                     context.admin.session.csrfToken
                 }
             )
+            .add(middleware: PasswordChangeRequiredMiddleware())
         add(.viewer, signIn.signedInEndpoints)
     }
 

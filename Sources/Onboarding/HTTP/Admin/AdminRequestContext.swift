@@ -55,3 +55,18 @@ struct AdminSessionAuthenticator: AuthenticatorMiddleware {
         return try await sessions.session(token: token)
     }
 }
+
+/// Holds an admin with a one-time password to choosing their own: any other admin page sends them there, nothing done.
+struct PasswordChangeRequiredMiddleware: RouterMiddleware {
+    typealias Context = AdminRequestContext
+    static let choosePath = "/admin/account/password"
+    /// The pages open before the password is chosen: the choice itself and signing out.
+    static let openPaths: Set<String> = [choosePath, "/admin/logout"]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard context.admin.admin.passwordChangeRequired, !Self.openPaths.contains(request.uri.path) else {
+            return try await next(request, context)
+        }
+        return Response(status: .seeOther, headers: [.location: Self.choosePath])
+    }
+}

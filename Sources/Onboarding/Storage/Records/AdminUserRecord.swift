@@ -21,6 +21,8 @@ struct AdminUserRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePe
     var lastSignInAt: Date? = nil
     /// The last TOTP time step accepted at sign-in; a code of that step or an earlier one is refused (a replay).
     var totpLastStep: Int? = nil
+    /// Set when an owner added the admin with a one-time password: every page but choosing a new one is closed.
+    var passwordChangeRequired: Bool = false
 
     enum Columns {
         static let id = Column(CodingKeys.id)

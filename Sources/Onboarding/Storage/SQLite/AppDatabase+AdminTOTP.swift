@@ -73,4 +73,15 @@ extension AppDatabase {
             return .changed(admin, endedSessions: 0)
         }
     }
+
+    func renewAdminRecoveryCodes(named name: String, hashes: [String], audit: AuditEventRecord) async throws(StorageError) -> Bool {
+        try await write { db in
+            guard var admin = try Self.admin(db, named: name), admin.totpEnabled else { return false }
+            admin.recoveryCodeHashes = hashes.joined(separator: " ")
+            try admin.update(db)
+            var audit = audit
+            try audit.insert(db)
+            return true
+        }
+    }
 }

@@ -21,12 +21,21 @@ extension AppDatabase {
         try await read { db in try AdminUserRecord.order(AdminUserRecord.Columns.name).fetchAll(db) }
     }
 
-    func changeAdminPassword(named name: String, passwordHash: String, audit: AuditEventRecord) async throws(StorageError) -> AdminChange {
+    func changeAdminPassword(
+        named name: String,
+        passwordHash: String,
+        oneTime: Bool,
+        keepingSession: String?,
+        audit: AuditEventRecord
+    ) async throws(StorageError) -> AdminChange {
         try await write { db in
             guard var admin = try Self.admin(db, named: name), let id = admin.id else { return .notFound }
             admin.passwordHash = passwordHash
+            admin.passwordChangeRequired = oneTime
             try admin.update(db)
-            let ended = try Self.deleteSessions(db, adminUserId: id)
+            var sessions = AdminSessionRecord.filter(AdminSessionRecord.Columns.adminUserId == id)
+            if let keepingSession { sessions = sessions.filter(AdminSessionRecord.Columns.sessionHash != keepingSession) }
+            let ended = try sessions.deleteAll(db)
             var audit = audit
             try audit.insert(db)
             return .changed(admin, endedSessions: ended)

@@ -29,15 +29,18 @@ extension AppDatabase {
                 SELECT (SELECT COUNT(*) FROM (
                         SELECT 1 FROM "connection" WHERE "merchantId" >= :merchant AND "merchantId" < :merchantEnd LIMIT :cap))
                     + (SELECT COUNT(*) FROM (
-                        SELECT 1 FROM "connection" WHERE "partnerReference" >= :search AND "partnerReference" < :searchEnd LIMIT :cap))
+                        SELECT 1 FROM "connection" WHERE \(referenceRange) LIMIT :cap))
                 """,
             arguments: StatementArguments(searchArguments(search).merging(["cap": fewSearchMatches]) { $1 })
         )
         return (matches ?? 0) < fewSearchMatches
     }
 
+    /// The references a search matches, in any case of ASCII letters, on `connection_by_reference_nocase`.
+    static let referenceRange = #""partnerReference" COLLATE NOCASE >= :search AND "partnerReference" COLLATE NOCASE < :searchEnd"#
+
     /// A search's bounds: the merchant-id range on the search in capitals (Square's merchant ids are capitals and
-    /// digits, so `ml1` finds `ML1…`), the reference range on the search as typed (a partner's own spelling).
+    /// digits, so `ml1` finds `ML1…`), the reference range on the search as typed, compared without case.
     static func searchArguments(_ search: String) -> [String: (any DatabaseValueConvertible)?] {
         [
             "merchant": search.uppercased(), "merchantEnd": search.uppercased() + "\u{10FFFF}",
@@ -78,7 +81,7 @@ extension AppDatabase {
         if let search = query.search, !search.isEmpty {
             // A range on the text, not LIKE: an index serves it and nothing in the search acts as a wildcard.
             let merchantRange = "\"merchantId\" >= :merchant AND \"merchantId\" < :merchantEnd"
-            let referenceRange = "\"partnerReference\" >= :search AND \"partnerReference\" < :searchEnd"
+            let referenceRange = Self.referenceRange
             if fewMatches {
                 // CROSS JOIN keeps the matches as the outer loop, so SQLite cannot choose to walk the order index instead.
                 source = """

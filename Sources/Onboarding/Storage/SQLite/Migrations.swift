@@ -394,6 +394,7 @@ enum Migrations {
         migrator.registerMigration(v11Name, migrate: v11ListsCheckedInSwiftAndNoKeptToken)
         migrator.registerMigration(v12Name, migrate: v12LinkLifeAndEvents)
         migrator.registerMigration(v13Name, migrate: v13SignInFailures)
+        migrator.registerMigration(v14Name, migrate: v14AdminsInTheDashboard)
         return migrator
     }
 }
