@@ -55,6 +55,15 @@ public enum SquareScope {
     /// Plain words for a permission; unknown names are shown as they are.
     public static func describe(_ scope: String) -> String { catalogue[scope] ?? scope }
 
+    /// The same words for the platform's operators, about the merchant rather than to them ("See the merchant's
+    /// payments and refunds"); unknown names are shown as they are.
+    public static func describeForOperator(_ scope: String) -> String {
+        guard let words = catalogue[scope] else { return scope }
+        return words.replacingOccurrences(of: "your ", with: "the merchant's ")
+            .replacingOccurrences(of: " for you", with: " for the merchant")
+            .replacingOccurrences(of: " with you", with: " with the platform")
+    }
+
     /// Whether Square knows this permission name.
     public static func isKnown(_ scope: String) -> Bool { catalogue[scope] != nil }
 

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import OnboardCrypto
+import SquareOAuth
 import Testing
 
 @testable import Onboarding
@@ -41,6 +42,35 @@ struct AdminConnectionDetailTests {
     static func flash(_ page: TestResponse) -> String? {
         page.html.firstMatch(of: /id="flash" role="status">([^<]*)</)?.output.1.replacingOccurrences(of: "&#39;", with: "'")
             .replacingOccurrences(of: "&#x27;", with: "'")
+    }
+
+    @Test func theConnectionAndItsDisconnectQuestionAreDashboardPagesWordedForTheOperator() async throws {
+        try await H.run { h in
+            try await Self.signedIn(h, as: [("otto", .operator)]) { otto, _ in
+                let html = try await otto.get(Self.page).html
+                #expect(html.contains(#"<nav class="admin-nav""#) && html.contains(#"<a href="/admin/connections" aria-current="page">"#))
+                #expect(html.contains(#"<div class="table-scroll" tabindex="0" role="region" aria-label="History of this connection">"#))
+                #expect(html.contains(#"<th scope="col">When</th>"#) && !html.contains("<th>"))
+                #expect(html.contains("See the merchant&#39;s business name, locations and contact details"))
+                #expect(!html.contains("See your"), "scopes are about the merchant, not to them")
+                #expect(html.contains(#"<a class="button danger" id="disconnect" href="\#(Self.page)/disconnect">Disconnect…</a>"#))
+                let question = try await otto.get(Self.page + "/disconnect").html
+                #expect(
+                    question.contains(#"<nav class="admin-nav""#)
+                        && question.contains(#"<a class="button" id="cancel" href="\#(Self.page)">Cancel</a>"#)
+                )
+                #expect(question.contains(#"<button id="confirm-disconnect" type="submit" class="danger">Disconnect</button>"#))
+            }
+        }
+    }
+
+    @Test func everyScopeIsWordedForTheOperatorWithoutAddressingTheMerchant() {
+        for scope in SquareScope.catalogue.keys {
+            let words = SquareScope.describeForOperator(scope)
+            #expect(!words.lowercased().contains("your") && !words.hasSuffix(" you") && !words.contains(" you "), "\(scope): \(words)")
+        }
+        #expect(SquareScope.describeForOperator("PAYMENTS_WRITE") == "Take payments and issue refunds for the merchant")
+        #expect(SquareScope.describeForOperator("NOT_A_SCOPE") == "NOT_A_SCOPE")
     }
 
     @Test func aViewerSeesEveryFieldTheFingerprintAndTheHistoryButNoButtons() async throws {

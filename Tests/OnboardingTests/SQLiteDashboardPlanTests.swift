@@ -25,6 +25,56 @@ struct SQLiteDashboardPlanTests {
         #expect(!plan.contains { $0.contains("connection_by_recent") || $0.hasPrefix("SCAN connection") }, "\(plan)")
     }
 
+    @Test func aPartnerReferenceIsFoundInAnyCaseOnItsCaseInsensitiveIndex() async throws {
+        let queue = try DatabaseQueue()
+        let store = try AppDatabase(queue)
+        try await Self.importConnections(store, count: 30)
+        try await queue.write { db in try db.execute(sql: "UPDATE connection SET partnerReference = 'Acct-' || id") }
+        let expected = try await queue.read { db in
+            try Set(String.fetchAll(db, sql: "SELECT merchantId FROM connection WHERE partnerReference LIKE 'Acct-1%'"))
+        }
+        #expect(expected.count == 11)
+        for typed in ["Acct-1", "acct-1", "ACCT-1"] {
+            let found = try await StoreContractTests.allPages(store, ConnectionQuery(environment: "sandbox", search: typed, limit: 4))
+            #expect(Set(found.map(\.merchantId)) == expected, "\(typed)")
+            for fewMatches in [true, false] {
+                let (sql, arguments, _) = AppDatabase.connectionPageStatement(
+                    ConnectionQuery(environment: "sandbox", search: typed),
+                    fewMatches: fewMatches
+                )
+                let rows = try await queue.read { db in try Row.fetchAll(db, sql: sql, arguments: arguments) }
+                #expect(Set(rows.map { $0["merchantId"] as String }) == expected, "\(typed), few: \(fewMatches)")
+            }
+        }
+        let (sql, arguments, _) = AppDatabase.connectionPageStatement(ConnectionQuery(environment: "sandbox", search: "acct"), fewMatches: true)
+        #expect(try await Self.plan(queue, sql, arguments).contains { $0.contains("connection_by_reference_nocase") })
+    }
+
+    @Test(arguments: [nil, ConnectionStatus.needsReauth])
+    func aListsTotalIsCountedOnACoveringIndex(status: ConnectionStatus?) async throws {
+        let queue = try DatabaseQueue()
+        _ = try AppDatabase(queue)
+        let filter = AppDatabase.connectionFilter(ConnectionQuery(environment: "sandbox", status: status), fewMatches: false)
+        let sql = "SELECT COUNT(*) FROM \(filter.source) WHERE \(filter.conditions.joined(separator: " AND "))"
+        let plan = try await Self.plan(queue, sql, StatementArguments(filter.arguments))
+        #expect(plan.count == 1 && plan[0].contains("USING COVERING INDEX connection_by_"), "\(plan)")
+    }
+
+    @Test func aPageOfDaysInTheAuditLogIsReadInOrderOnTheTimeIndex() async throws {
+        let queue = try DatabaseQueue()
+        _ = try AppDatabase(queue)
+        let from = Date(timeIntervalSince1970: 1_700_000_000)
+        for beforeId: Int64? in [nil, 1234] {
+            let query = AuditQuery(from: from, until: from.addingTimeInterval(30 * 86_400), beforeId: beforeId)
+            let plan = try await queue.read { db in
+                let statement = try AppDatabase.auditRequest(query).makePreparedRequest(db).statement
+                return try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + statement.sql, arguments: statement.arguments).map { $0["detail"] as String }
+            }
+            #expect(plan.contains { $0.contains("USING INDEX index_auditEvent_on_occurredAt (occurredAt>? AND occurredAt<?)") }, "\(plan)")
+            #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "no sort of the whole range: \(plan)")
+        }
+    }
+
     @Test func whetherASearchMatchesFewIsCountedOnTheIndexes() async throws {
         let queue = try DatabaseQueue()
         let store = try AppDatabase(queue)

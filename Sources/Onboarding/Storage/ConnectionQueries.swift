@@ -24,6 +24,14 @@ struct ConnectionQuery: Sendable, Equatable {
     var limit: Int = 50
     /// Where the previous page ended.
     var after: ConnectionCursor?
+    /// Whether the page also says how many connections match in all (the dashboard's "1–50 of 100,006").
+    var countsMatches = false
+}
+
+/// How many connections a query matches in all: exact, or (for a search matching thousands) a lower bound.
+struct ConnectionTotal: Sendable, Equatable {
+    var count: Int
+    var isLowerBound: Bool
 }
 
 /// The position after the last row of a page: that row's sort key and id.
@@ -53,6 +61,8 @@ struct ConnectionCursor: Sendable, Equatable, Hashable {
 struct ConnectionPage: Sendable, Equatable {
     var connections: [ConnectionRecord]
     var next: ConnectionCursor?
+    /// Set when the query `countsMatches`.
+    var total: ConnectionTotal? = nil
 }
 
 /// The numbers the dashboard's overview opens with.
@@ -64,11 +74,15 @@ struct ConnectionOverview: Sendable, Equatable {
     var refreshFailures: Int
 }
 
-/// A page of the audit log, newest first, filtered by merchant, actor and action.
+/// A page of the audit log, newest first, filtered by merchant, actor, action and time.
 struct AuditQuery: Sendable, Equatable {
     var merchantId: String?
     var actor: AuditActor?
     var action: AuditAction?
+    /// Events at or after this time.
+    var from: Date?
+    /// Events before this time.
+    var until: Date?
     var limit: Int = 50
     /// The id of the last event of the previous page.
     var beforeId: Int64?

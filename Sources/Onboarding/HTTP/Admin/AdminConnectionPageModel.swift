@@ -127,7 +127,7 @@ struct AdminConnectionPageModel: Sendable {
             Fact(id: "last-error", label: "Last error", value: connection.lastError ?? "—"),
         ]
         scopes = connection.scopes.split(separator: " ").map {
-            .init(name: String($0), description: SquareScope.describe(String($0)))
+            .init(name: String($0), description: SquareScope.describeForOperator(String($0)))
         }
         scopesUnconfirmed = connection.scopesUnconfirmed
         self.fingerprint = fingerprint

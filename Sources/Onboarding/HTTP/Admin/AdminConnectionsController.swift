@@ -21,12 +21,19 @@ struct AdminConnectionsController {
 
     /// GET /admin/connections — one page of the table, with the filters as typed and a link to the next page.
     @Sendable func list(request: Request, context: AdminRequestContext) async throws -> Response {
-        let query: ConnectionQuery
-        do { query = try Self.query(AdminFormQuery.parameters(request.uri.query), environment: environment, limit: Self.pageSize) } catch {
+        var query: ConnectionQuery
+        let parameters: [String: String]
+        do {
+            parameters = try AdminFormQuery.parameters(request.uri.query)
+            query = try Self.query(parameters, environment: environment, limit: Self.pageSize)
+        } catch {
             return pages.adminBadQuery(error)
         }
-        let store = self.store
-        let page = try await AdminError.reading { () async throws(StorageError) in try await store.connections(matching: query) }
+        query.countsMatches = true
+        let (store, asked) = (self.store, query)
+        let page = try await AdminError.reading { () async throws(StorageError) in try await store.connections(matching: asked) }
+        // Where this page starts in the whole list: carried by the next-page link, only for showing "51–100 of …".
+        let first = query.after == nil ? 1 : max(1, Int(parameters["from"] ?? "") ?? 1)
         let now = clock.now()
         let filters: [(String, String?)] = [("q", query.search), ("status", query.status?.rawValue), ("sort", query.sort.rawValue)]
         let model = AdminConnectionsPageModel(
@@ -42,7 +49,10 @@ struct AdminConnectionsController {
                 OptionModel(value: "merchant", label: "Merchant id", selected: query.sort == .merchant),
             ],
             rows: page.connections.map { ConnectionRowModel($0, now: now) },
-            nextPath: page.next.map { AdminPaths.path("/admin/connections", filters + [("after", $0.token)]) },
+            shown: AdminListRange.text(first: first, count: page.connections.count, total: page.total),
+            nextPath: page.next.map {
+                AdminPaths.path("/admin/connections", filters + [("after", $0.token), ("from", String(first + page.connections.count))])
+            },
             csvPath: AdminPaths.path("/admin/connections.csv", filters),
             isFirstPage: query.after == nil,
             firstPath: AdminPaths.path("/admin/connections", filters)
@@ -141,5 +151,15 @@ enum CSV {
         if let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { text = "'" + text }
         guard text.unicodeScalars.contains(where: { ",\"\n\r'".unicodeScalars.contains($0) }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+/// "1–50 of 100,006": which rows of a list a page shows, with thousands separators.
+enum AdminListRange {
+    static func text(first: Int, count: Int, total: ConnectionTotal?) -> String? {
+        guard count > 0 else { return nil }
+        let rows = "\(AdminNumber.grouped(first))–\(AdminNumber.grouped(first + count - 1))"
+        guard let total else { return rows }
+        return total.isLowerBound ? "\(rows) of at least \(AdminNumber.grouped(total.count))" : "\(rows) of \(AdminNumber.grouped(total.count))"
     }
 }

@@ -145,6 +145,8 @@ struct AdminConnectionsPageModel: Sendable {
     var statuses: [OptionModel]
     var sorts: [OptionModel]
     var rows: [ConnectionRowModel]
+    /// "1–50 of 100,006"; nil when nothing matches.
+    var shown: String?
     var nextPath: String?
     var csvPath: String
     var isFirstPage: Bool
@@ -155,12 +157,16 @@ struct AdminConnectionsPageModel: Sendable {
 struct AdminAuditPageModel: Sendable {
     var platformName: String
     var merchant: String
-    var actor: String
+    /// The days as typed (YYYY-MM-DD).
+    var from: String
+    var to: String
+    var actors: [OptionModel]
     var actions: [OptionModel]
     var rows: [AuditRowModel]
     var olderPath: String?
     var isFirstPage: Bool
     var firstPath: String
+    var csvPath: String
 }
 
 /// Admin addresses built in one place, with their query strings encoded.

@@ -8,12 +8,34 @@ extension AppDatabase {
             let (sql, statementArguments, limit) = Self.connectionPageStatement(query, fewMatches: fewMatches)
             let rows = try Row.fetchAll(db, sql: sql, arguments: statementArguments)
             let page = try rows.prefix(limit).map { try ConnectionRecord(row: $0) }
+            let total = query.countsMatches ? try Self.total(query, fewMatches: fewMatches, db) : nil
             guard rows.count > limit, let last = rows.prefix(limit).last, let id = page.last?.id else {
-                return ConnectionPage(connections: page, next: nil)
+                return ConnectionPage(connections: page, next: nil, total: total)
             }
             let sortKey: DatabaseValue = last["sortKey"]
-            return ConnectionPage(connections: page, next: ConnectionCursor(key: String.fromDatabaseValue(sortKey) ?? "", id: id))
+            return ConnectionPage(
+                connections: page,
+                next: ConnectionCursor(key: String.fromDatabaseValue(sortKey) ?? "", id: id),
+                total: total
+            )
         }
+    }
+
+    /// How many connections `query` matches, read in the page's transaction: counted on the environment-and-status
+    /// indexes, or over a rare search's matches; a search matching thousands (`fewMatches` false) is not counted row by
+    /// row: its merchant-id and reference matches together reached `fewSearchMatches`, so at least half that many match.
+    static func total(_ query: ConnectionQuery, fewMatches: Bool, _ db: Database) throws -> ConnectionTotal {
+        if let search = query.search, !search.isEmpty, !fewMatches {
+            return ConnectionTotal(count: fewSearchMatches / 2, isLowerBound: true)
+        }
+        let filter = connectionFilter(query, fewMatches: fewMatches)
+        let count =
+            try Int.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) FROM \(filter.source) WHERE \(filter.conditions.joined(separator: " AND "))",
+                arguments: StatementArguments(filter.arguments)
+            ) ?? 0
+        return ConnectionTotal(count: count, isLowerBound: false)
     }
 
     /// How many rows a search may match for its page to be read from the matches themselves, sorted.
@@ -63,6 +85,30 @@ extension AppDatabase {
             case .expiry: ("COALESCE(\"expiresAt\", '9999-12-31')", true)
             case .merchant: ("\"merchantId\"", true)
             }
+        let filter = connectionFilter(query, fewMatches: fewMatches)
+        var (conditions, arguments) = (filter.conditions, filter.arguments)
+        if let after = query.after {
+            let beyond = ascending ? ">" : "<"
+            conditions.append("(\(key) \(beyond) :afterKey OR (\(key) = :afterKey AND \"id\" \(beyond) :afterId))")
+            arguments["afterKey"] = after.key
+            arguments["afterId"] = after.id
+        }
+        let direction = ascending ? "ASC" : "DESC"
+        let limit = max(1, min(query.limit, 500))
+        let sql = """
+            SELECT "connection".*, \(key) AS sortKey FROM \(filter.source)
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY \(key) \(direction), "id" \(direction)
+            LIMIT \(limit + 1)
+            """
+        return (sql, StatementArguments(arguments), limit)
+    }
+
+    /// Which rows a query matches, cursor aside: the table or a rare search's matches, and the conditions on them.
+    static func connectionFilter(
+        _ query: ConnectionQuery,
+        fewMatches: Bool
+    ) -> (source: String, conditions: [String], arguments: [String: (any DatabaseValueConvertible)?]) {
         var conditions = ["\"environment\" = :environment"]
         var arguments: [String: (any DatabaseValueConvertible)?] = ["environment": query.environment]
         if let status = query.status {
@@ -94,21 +140,7 @@ extension AppDatabase {
             }
             arguments.merge(Self.searchArguments(search)) { $1 }
         }
-        if let after = query.after {
-            let beyond = ascending ? ">" : "<"
-            conditions.append("(\(key) \(beyond) :afterKey OR (\(key) = :afterKey AND \"id\" \(beyond) :afterId))")
-            arguments["afterKey"] = after.key
-            arguments["afterId"] = after.id
-        }
-        let direction = ascending ? "ASC" : "DESC"
-        let limit = max(1, min(query.limit, 500))
-        let sql = """
-            SELECT "connection".*, \(key) AS sortKey FROM \(source)
-            WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY \(key) \(direction), "id" \(direction)
-            LIMIT \(limit + 1)
-            """
-        return (sql, StatementArguments(arguments), limit)
+        return (source, conditions, arguments)
     }
 
     func connectionOverview(
@@ -152,13 +184,32 @@ extension AppDatabase {
     }
 
     func auditEvents(matching query: AuditQuery) async throws(StorageError) -> [AuditEventRecord] {
-        try await read { db in
-            var request = AuditEventRecord.order(AuditEventRecord.Columns.id.desc)
-            if let merchantId = query.merchantId { request = request.filter(AuditEventRecord.Columns.merchantId == merchantId) }
-            if let actor = query.actor { request = request.filter(Column("actor") == actor.description) }
-            if let action = query.action { request = request.filter(AuditEventRecord.Columns.action == action.rawValue) }
+        try await read { db in try Self.auditRequest(query).fetchAll(db) }
+    }
+
+    /// One page of the audit log as a request (its plan is checked in tests).
+    static func auditRequest(_ query: AuditQuery) -> QueryInterfaceRequest<AuditEventRecord> {
+        var request = AuditEventRecord.all()
+        if let merchantId = query.merchantId { request = request.filter(AuditEventRecord.Columns.merchantId == merchantId) }
+        if let actor = query.actor { request = request.filter(Column("actor") == actor.description) }
+        if let action = query.action { request = request.filter(AuditEventRecord.Columns.action == action.rawValue) }
+        if query.from == nil, query.until == nil {
+            // Newest first by id: the action and actor indexes end in the id, so a filtered page is read in order.
+            request = request.order(AuditEventRecord.Columns.id.desc)
             if let beforeId = query.beforeId { request = request.filter(AuditEventRecord.Columns.id < beforeId) }
-            return try request.limit(max(1, min(query.limit, 500))).fetchAll(db)
+        } else {
+            // A time range is read newest first by time on the time index (which ends in the id), so a wide range
+            // costs a page, not a sort of every event in it; imported events carry their own, older times.
+            if let from = query.from { request = request.filter(Column("occurredAt") >= from) }
+            if let until = query.until { request = request.filter(Column("occurredAt") < until) }
+            if let beforeId = query.beforeId {
+                let time: SQL = #"(SELECT "occurredAt" FROM "auditEvent" WHERE "id" = \#(beforeId))"#
+                // The plain bound lets SQLite range over the index; the row value breaks ties at that time by id.
+                request = request.filter(literal: #""occurredAt" <= "# + time)
+                request = request.filter(literal: #"("occurredAt", "id") < ("# + time + #", \#(beforeId))"#)
+            }
+            request = request.order(Column("occurredAt").desc, AuditEventRecord.Columns.id.desc)
         }
+        return request.limit(max(1, min(query.limit, 500)))
     }
 }
