@@ -88,21 +88,8 @@ struct AdminAccounts: Sendable {
     /// The signed-in admin chooses a new password (their current one confirmed before): their other sessions end,
     /// this one stays, and a one-time password is one no longer.
     func changeOwnPassword(_ session: AdminSession, to password: String) async throws(AdminError) {
-        try Self.checkPassword(password)
-        let passwordHash = try await hash(password)
         let name = session.admin.name
-        let now = clock.now()
-        let change = try await storingAdmin("changing an admin's password", logger: logger) {
-            try await store.changeAdminPassword(
-                named: name,
-                passwordHash: passwordHash,
-                oneTime: false,
-                keepingSession: session.session.sessionHash,
-                audit: AuditEventRecord(occurredAt: now, actor: .admin(name), action: .adminPasswordChanged, detail: "admin=\(name) own")
-            )
-        }
-        let ended = try outcome(of: change, name: name)
-        logger.notice("Admin changed their password", metadata: ["admin": .string(name), "sessions_ended": .stringConvertible(ended)])
+        try await setPassword(password, of: name, keepingSession: session.session.sessionHash, actor: .admin(name), detail: " own")
     }
 
     /// scrypt on NIO's thread pool; a malformed stored hash never matches.
@@ -119,6 +106,19 @@ struct AdminAccounts: Sendable {
     @discardableResult
     func resetPassword(name: String, password: String, actor: AuditActor) async throws(AdminError) -> Int {
         guard Self.isValidName(name) else { throw .unknownAdmin(name) }
+        return try await setPassword(password, of: name, keepingSession: nil, actor: actor, detail: "")
+    }
+
+    /// Checks, hashes and stores a password the admin chose (so not a one-time one), ending their sessions but
+    /// `keepingSession`; how many ended.
+    @discardableResult
+    private func setPassword(
+        _ password: String,
+        of name: String,
+        keepingSession: String?,
+        actor: AuditActor,
+        detail: String
+    ) async throws(AdminError) -> Int {
         try Self.checkPassword(password)
         let passwordHash = try await hash(password)
         let now = clock.now()
@@ -127,8 +127,8 @@ struct AdminAccounts: Sendable {
                 named: name,
                 passwordHash: passwordHash,
                 oneTime: false,
-                keepingSession: nil,
-                audit: AuditEventRecord(occurredAt: now, actor: actor, action: .adminPasswordChanged, detail: "admin=\(name)")
+                keepingSession: keepingSession,
+                audit: AuditEventRecord(occurredAt: now, actor: actor, action: .adminPasswordChanged, detail: "admin=\(name)" + detail)
             )
         }
         let ended = try outcome(of: change, name: name)

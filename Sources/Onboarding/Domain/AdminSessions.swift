@@ -58,16 +58,12 @@ struct AdminSessions: Sendable {
         let now = clock.now()
         guard let admin, let adminId = admin.id, matches else {
             // An unknown name is not written anywhere: people type passwords into name fields.
-            try await storingAdmin("auditing a failed sign-in", logger: logger) {
-                try await store.appendAudit(
-                    AuditEventRecord(
-                        occurredAt: now,
-                        actor: admin.map { .admin($0.name) } ?? .system,
-                        action: .adminSignInFailed,
-                        detail: "\(admin == nil ? "unknown name" : "wrong password"); address=\(clientAddress)"
-                    )
-                )
-            }
+            try await auditFailure(
+                actor: admin.map { .admin($0.name) } ?? .system,
+                "\(admin == nil ? "unknown name" : "wrong password")",
+                clientAddress: clientAddress,
+                at: now
+            )
             logger.notice(
                 "Admin sign-in failed",
                 metadata: ["admin": .string(admin?.name ?? "(unknown name)"), "client_address": .string(clientAddress)]
@@ -112,16 +108,7 @@ struct AdminSessions: Sendable {
         let checked = try await secondFactor.check(admin, code: code, clientAddress: clientAddress)
         let now = clock.now()
         guard checked != .wrong else {
-            try await storingAdmin("auditing a failed sign-in", logger: logger) {
-                try await store.appendAudit(
-                    AuditEventRecord(
-                        occurredAt: now,
-                        actor: .admin(admin.name),
-                        action: .adminSignInFailed,
-                        detail: "wrong code; address=\(clientAddress)"
-                    )
-                )
-            }
+            try await auditFailure(actor: .admin(admin.name), "wrong code", clientAddress: clientAddress, at: now)
             logger.notice("Admin sign-in code wrong", metadata: ["admin": .string(admin.name), "client_address": .string(clientAddress)])
             try await auditLockouts(keys, counts: counts, admin: admin.name, clientAddress: clientAddress, at: now)
             throw .secondFactorCodeWrong
@@ -219,20 +206,17 @@ struct AdminSessions: Sendable {
         let counts = try await countTry(keys, at: attemptedAt, clientAddress: clientAddress)
         guard await verify(password, against: admin.passwordHash) else {
             let now = clock.now()
-            try await storingAdmin("auditing a failed password confirmation", logger: logger) {
-                try await store.appendAudit(
-                    AuditEventRecord(
-                        occurredAt: now,
-                        actor: .admin(admin.name),
-                        action: .adminSignInFailed,
-                        detail: "wrong password when confirming a change; address=\(clientAddress)"
-                    )
-                )
-            }
+            try await auditFailure(actor: .admin(admin.name), "wrong password when confirming a change", clientAddress: clientAddress, at: now)
             try await auditLockouts(keys, counts: counts, admin: admin.name, clientAddress: clientAddress, at: now)
             throw .passwordNotConfirmed
         }
         try await takeBack(keys, at: attemptedAt, clearing: nil)
+    }
+
+    /// Audits a failed try (`admin.sign_in_failed`): what was wrong, and the client address.
+    private func auditFailure(actor: AuditActor, _ what: String, clientAddress: String, at now: Date) async throws(AdminError) {
+        let event = AuditEventRecord(occurredAt: now, actor: actor, action: .adminSignInFailed, detail: "\(what); address=\(clientAddress)")
+        try await storingAdmin("auditing a failed sign-in", logger: logger) { try await store.appendAudit(event) }
     }
 
     // MARK: The throttle

@@ -21,12 +21,8 @@ struct AdminAuditController {
 
     /// GET /admin/audit — 50 events, the filters as chosen, and a link to older ones.
     @Sendable func log(request: Request, context: AdminRequestContext) async throws -> Response {
-        var query: AuditQuery
-        let parameters: [String: String]
-        do {
-            parameters = try AdminFormQuery.parameters(request.uri.query)
-            query = try Self.query(parameters)
-        } catch { return pages.adminBadQuery(error) }
+        var (query, parameters): (AuditQuery, [String: String])
+        do { (query, parameters) = try Self.read(request.uri.query) } catch { return pages.adminBadQuery(error) }
         // One more than a page, to know whether older events follow.
         query.limit = Self.pageSize + 1
         let (store, asked) = (self.store, query)
@@ -56,12 +52,8 @@ struct AdminAuditController {
 
     /// GET /admin/audit.csv — every event the filters match, newest first; itself an audit event (who, filter, rows).
     @Sendable func export(request: Request, context: AdminRequestContext) async throws -> Response {
-        var query: AuditQuery
-        let parameters: [String: String]
-        do {
-            parameters = try AdminFormQuery.parameters(request.uri.query)
-            query = try Self.query(parameters)
-        } catch { return pages.adminBadQuery(error) }
+        var (query, parameters): (AuditQuery, [String: String])
+        do { (query, parameters) = try Self.read(request.uri.query) } catch { return pages.adminBadQuery(error) }
         query.beforeId = nil
         query.limit = Self.exportBatchSize
         let store = self.store
@@ -100,6 +92,12 @@ struct AdminAuditController {
             headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: #"attachment; filename="audit.csv""#],
             body: ResponseBody(byteBuffer: ByteBuffer(string: csv))
         )
+    }
+
+    /// The store query of an address's query string, and its parameters as sent.
+    static func read(_ queryString: String?) throws(AdminQueryError) -> (AuditQuery, [String: String]) {
+        let parameters = try AdminFormQuery.parameters(queryString)
+        return (try query(parameters), parameters)
     }
 
     /// The filters of a query as the address carries them, empty ones left out.
