@@ -109,7 +109,7 @@ struct DemoCommand: AsyncParsableCommand {
         try await group.run()
     }
 
-    /// Generates the demo's encryption key and writes it into the data folder (mode 0600), as the README says.
+    /// Generates the demo's encryption key and writes it into the data folder (mode 0600), as docs/operations.md says.
     static func demoKeyRing(dataDirectory: String) throws -> KeyRing {
         let path = (dataDirectory as NSString).appendingPathComponent("demo-keys.env")
         if let existing = try? String(contentsOfFile: path, encoding: .utf8),

@@ -48,11 +48,11 @@ struct CommandLineTests {
         }
     }
 
-    @Test func theReadmeDocumentsEverySettingOfTheTable() throws {
-        let readme = try String(contentsOfFile: BuiltExecutable.packageRoot + "/README.md", encoding: .utf8)
+    @Test func theOperationsGuideDocumentsEverySetting() throws {
+        let guide = try String(contentsOfFile: BuiltExecutable.packageRoot + "/docs/operations.md", encoding: .utf8)
         for setting in Setting.all {
             let row = "| `\(setting.key)` | `\(setting.flag)` / `\(setting.environmentVariable)` | "
-            #expect(readme.contains(row), "README's settings table has \(setting.key)")
+            #expect(guide.contains(row), "docs/operations.md's settings table has \(setting.key)")
         }
     }
 

@@ -21,7 +21,31 @@ struct GracefulShutdownTests {
     /// process exits 0 saying it drained. Its JSON log lines carry the callback's request id, the Square client's too.
     @Test func sigtermFinishesTheCallbackInFlightThenExitsZero() async throws {
         let executable = try BuiltExecutable.path()
-        let port = try await freeLoopbackPort()
+        // Another test's server may take the free port before `serve` binds it: then `serve` exits, and the scenario
+        // starts again on another port (a server that is not ours never counts as started).
+        for attempt in 1...3 {
+            let port = try await freeLoopbackPort()
+            do {
+                try await Self.sigtermScenario(executable: executable, port: port)
+                return
+            } catch ServeStart.portTaken where attempt < 3 {
+                continue
+            }
+        }
+    }
+
+    /// Whether `serve`'s log says it listens on `port` (Hummingbird's start line, as JSON).
+    static func saysItListens(_ log: String, port: Int) -> Bool {
+        log.split(separator: "\n").contains { $0.contains("Server started and listening on") && $0.contains(":\(port)") }
+    }
+
+    /// Why `serve` did not start.
+    enum ServeStart: Error {
+        case portTaken
+    }
+
+    /// The emulator and HTTP client of one try of the SIGTERM scenario on `port`.
+    static func sigtermScenario(executable: String, port: Int) async throws {
         let base = "http://127.0.0.1:\(port)"
         let emulator = SquareEmulator(
             application: EmulatedApplication(
@@ -68,10 +92,15 @@ struct GracefulShutdownTests {
             try process.run()
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
+            let logged = { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
             do {
                 try await WebDriver.waitUntilAnswering(base + "/healthz", http: http, while: process)
+                // Answering is not enough: the server on the port must be this process, which says it listens there.
+                try await Self.until("serve to say it listens on \(port)") { Self.saysItListens(logged(), port: port) || !process.isRunning }
+                guard process.isRunning else { throw WebDriverError.notStarted("serve exited") }
             } catch {
-                throw WebDriverError.notStarted("\(error); it logged:\n" + ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""))
+                if logged().contains("Address already in use") { throw ServeStart.portTaken }
+                throw WebDriverError.notStarted("\(error); it logged:\n" + logged())
             }
             #expect(try await Self.get(base + "/readyz", http: http).status == .ok)
             let harness = ServiceHarness(

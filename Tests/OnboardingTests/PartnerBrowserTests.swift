@@ -120,7 +120,7 @@ extension BrowserTests {
             try await partnerApp.test(.live) { client in
                 let port = try #require(client.port)
                 partnerPort.withLock { $0 = port }
-                // The operator adds the partner to the demo's database, with the demo's key, as the README shows.
+                // The operator adds the partner to the demo's database, with the demo's key, as the partner guide shows.
                 let data = FileManager.default.temporaryDirectory.appendingPathComponent("so-demo-\(URL(string: base)!.port!)").path
                 let keysLine = try String(contentsOfFile: data + "/demo-keys.env", encoding: .utf8)
                 let added = try BuiltExecutable.run(

@@ -95,7 +95,7 @@ struct TestPartner: Sendable {
         return try #require(URL(string: url)).path
     }
 
-    /// Whether a return URL's query carries a good signature of this partner's, computed as the README tells partners.
+    /// Whether a return URL's query carries a good signature of this partner's, computed as the partner guide tells partners.
     func verify(_ location: String) throws -> [String: String] {
         let components = try #require(URLComponents(string: location))
         var values: [String: String] = [:]

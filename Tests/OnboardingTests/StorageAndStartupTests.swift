@@ -198,7 +198,7 @@ struct StorageAndStartupTests {
         }
     }
 
-    /// The README's variable names reach the configuration through the environment provider.
+    /// The operations guide's variable names reach the configuration through the environment provider.
     @Test func environmentVariablesConfigureTheService() throws {
         let reader = ConfigReader(
             provider: EnvironmentVariablesProvider(environmentVariables: [

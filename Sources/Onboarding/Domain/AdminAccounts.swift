@@ -5,7 +5,7 @@ import OnboardCrypto
 
 /// The admin accounts: add, list, change role or password, remove; each change one transaction with its audit event.
 struct AdminAccounts: Sendable {
-    let store: any OnboardingStore
+    let store: any AdminStore & SignInStore
     let clock: AppClock
     let logger: Logger
     /// scrypt's cost for new hashes; verification reads the cost from each stored hash.

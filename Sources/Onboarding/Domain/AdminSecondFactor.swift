@@ -5,7 +5,7 @@ import OnboardCrypto
 /// An admin's optional second factor: a TOTP secret sealed bound to the admin's name, and ten one-time recovery codes
 /// kept only as hashes.
 struct AdminSecondFactor: Sendable {
-    let store: any OnboardingStore
+    let store: any AdminStore
     let vault: TokenVault
     let clock: AppClock
     let logger: Logger

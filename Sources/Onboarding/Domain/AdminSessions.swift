@@ -6,7 +6,7 @@ import OnboardCrypto
 /// Signing admins in and out: password checks off the async pool, a throttle on failures (counted in the database,
 /// per name and, with a far higher bound, per address), server-side sessions.
 struct AdminSessions: Sendable {
-    let store: any OnboardingStore
+    let store: any AdminStore & SignInStore & AuditLog
     let settings: AdminSettings
     let clock: AppClock
     let logger: Logger
@@ -20,7 +20,7 @@ struct AdminSessions: Sendable {
     /// How long the code step may take after the password.
     static let challengeLifetime: TimeInterval = 300
 
-    init(store: any OnboardingStore, settings: AdminSettings, clock: AppClock, logger: Logger, keyRing: KeyRing, issuer: String) {
+    init(store: any AdminStore & SignInStore & AuditLog, settings: AdminSettings, clock: AppClock, logger: Logger, keyRing: KeyRing, issuer: String) {
         self.store = store
         self.settings = settings
         self.clock = clock

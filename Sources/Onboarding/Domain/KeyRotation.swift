@@ -3,7 +3,7 @@ import OnboardCrypto
 
 /// Re-seals every stored secret that is not under the active key, one write transaction per batch, while the service runs.
 struct KeyRotation: Sendable {
-    let store: any OnboardingStore
+    let store: any SealedValueStore & AuditLog
     let keyRing: KeyRing
     var columns: [SealedColumn] = SealedColumn.all
     var batchSize: Int = 200

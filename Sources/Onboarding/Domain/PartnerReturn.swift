@@ -5,7 +5,7 @@ import OnboardCrypto
 ///
 /// The signature is hex HMAC-SHA256, keyed with the partner's signing secret (the bytes after `whsec_`), over the
 /// decoded values of `link_id`, `status`, `result`, `merchant_id`, `reference`, `error` and `timestamp`, in that
-/// order, joined with `\n` (a missing value is empty). The README shows how to check it.
+/// order, joined with `\n` (a missing value is empty). docs/partner-guide.md shows how to check it.
 struct PartnerReturn: Sendable, Equatable {
     /// How the flow ended (`connected`, `denied`, `error`) on the return URL; where a dead link stands (`completed`,
     /// `expired`, `cancelled`) on the refresh URL.

@@ -4,14 +4,14 @@
 /// No save waits for a timer: a lone refresh (an admin's) is written at once. Each caller hears its own answer only
 /// after its transaction committed, so the new tokens are stored before anything else happens, as with single saves.
 actor RefreshCommitter {
-    nonisolated let store: any OnboardingStore
+    nonisolated let store: any TokenLifeStore
     private var waiting: [(save: RefreshSave, done: CheckedContinuation<Result<Bool, StorageError>, Never>)] = []
     private var writing = false
 
     /// The most saves one transaction holds.
     static let groupLimit = 256
 
-    init(store: any OnboardingStore) {
+    init(store: any TokenLifeStore) {
         self.store = store
     }
 
@@ -38,7 +38,7 @@ actor RefreshCommitter {
     }
 
     /// One transaction for the group; if it fails, each save alone, so one bad row does not fail the others.
-    private static func write(_ saves: [RefreshSave], to store: any OnboardingStore) async -> [Result<Bool, StorageError>] {
+    private static func write(_ saves: [RefreshSave], to store: any TokenLifeStore) async -> [Result<Bool, StorageError>] {
         do {
             return try await store.saveRefreshedTokens(saves).map { .success($0) }
         } catch {

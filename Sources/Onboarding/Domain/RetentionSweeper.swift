@@ -3,7 +3,7 @@ import Logging
 
 /// Deletes what is no longer needed: expired authorizations and sessions, old Square event ids, old audit events.
 struct RetentionSweeper: Sendable {
-    let store: any OnboardingStore
+    let store: any RetentionStore
     let settings: RetentionSettings
     let clock: AppClock
     let logger: Logger

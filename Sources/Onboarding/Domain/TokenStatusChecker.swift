@@ -19,7 +19,7 @@ struct TokenStatusChecker: Sendable {
         case notFound
     }
 
-    let store: any OnboardingStore
+    let store: any TokenLifeStore & ConnectionStore & AuditLog
     let square: SquareOAuthClient
     let vault: TokenVault
     let settings: TokenLifeSettings

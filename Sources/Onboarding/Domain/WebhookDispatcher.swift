@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// It runs beside the server and never on a request's path; every attempt is claimed in the database first, so two
 /// processes never send the same attempt, and a crash mid-attempt only delays it until the claim lapses.
 struct WebhookDispatcher: Service {
-    let store: any OnboardingStore
+    let store: any WebhookOutboxStore & PartnerStore
     let vault: TokenVault
     let clock: AppClock
     let logger: Logger

@@ -62,11 +62,11 @@ public struct ImportedConnection: Sendable, Equatable {
 /// Writes imported connections into the service's database through the real records and sealing, a batch per
 /// transaction, each with its `connection.connected` audit event.
 public struct ConnectionImporter: Sendable {
-    let store: any OnboardingStore
+    let store: any ConnectionStore
     let vault: TokenVault
     let environment: String
 
-    init(store: any OnboardingStore, vault: TokenVault, environment: String) {
+    init(store: any ConnectionStore, vault: TokenVault, environment: String) {
         self.store = store
         self.vault = vault
         self.environment = environment

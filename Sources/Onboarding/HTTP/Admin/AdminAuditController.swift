@@ -4,7 +4,7 @@ import Hummingbird
 /// The audit log, newest first, filtered by merchant, actor, action and days, paged by event id, and its CSV export.
 struct AdminAuditController {
     let pages: PageRenderer
-    let store: any OnboardingStore
+    let store: any DashboardStore & AuditLog & AdminStore & PartnerStore
     let clock: AppClock
 
     static let pageSize = 50

@@ -4,7 +4,7 @@ import Hummingbird
 /// The connections list and its CSV export, filtered by search, status and sort, paged by a keyset cursor.
 struct AdminConnectionsController {
     let pages: PageRenderer
-    let store: any OnboardingStore
+    let store: any DashboardStore & AuditLog
     let environment: String
     let clock: AppClock
 

@@ -4,7 +4,7 @@ import Hummingbird
 /// The dashboard's first page: who is signed in, the connections by status, what needs attention, recent events.
 struct AdminHomeController {
     let pages: PageRenderer
-    let store: any OnboardingStore
+    let store: any DashboardStore
     let environment: String
     let clock: AppClock
 

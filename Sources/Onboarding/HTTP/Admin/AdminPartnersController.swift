@@ -5,7 +5,7 @@ import Hummingbird
 /// is failing, each delivery's state, and (operators) sending one again.
 struct AdminPartnersController {
     let pages: PageRenderer
-    let store: any OnboardingStore
+    let store: any PartnerStore & WebhookOutboxStore & AuditLog
     let clock: AppClock
 
     static let deliveriesShown = 100

@@ -5,7 +5,7 @@ import OnboardCrypto
 
 /// Liveness (`/healthz`: the process answers) and readiness (`/readyz`: it can serve) for load balancers and operators.
 struct HealthController {
-    let store: any OnboardingStore
+    let store: any AuditLog
     let pages: PageRenderer
     let keyRing: KeyRing
     let drain: DrainState

@@ -6,7 +6,7 @@ import SquareOAuth
 
 /// Prometheus metrics at `/metrics`: off (404) unless `metrics.bearerToken` is set, and then only with that token.
 struct MetricsController {
-    let store: any OnboardingStore
+    let store: any AuditLog & WebhookOutboxStore & DashboardStore
     let environment: String
     let bearerToken: Secret?
     let clock: AppClock

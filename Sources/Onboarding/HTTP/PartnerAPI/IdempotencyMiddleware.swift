@@ -16,7 +16,7 @@ import OnboardCrypto
 struct IdempotencyMiddleware: RouterMiddleware {
     typealias Context = PartnerRequestContext
     static let header = HTTPField.Name("Idempotency-Key")!
-    let store: any OnboardingStore
+    let store: any IdempotencyStore
     let clock: AppClock
     /// The matched routes (as the router names them, `context.endpointPath`) whose answers hold secrets.
     let unkeptEndpoints: Set<String>

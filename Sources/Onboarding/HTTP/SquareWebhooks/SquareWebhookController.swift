@@ -6,7 +6,7 @@ import SquareOAuth
 
 /// Square's notifications to us: `POST /webhooks/square`, signed with the subscription's signature key.
 struct SquareWebhookController {
-    let store: any OnboardingStore
+    let store: any ConnectionStore & AuditLog
     let signatureKey: Secret?
     let notificationURL: String
     let environment: String
