@@ -6,7 +6,7 @@ import OnboardCrypto
 /// Runs at start, before the server listens: each row's tokens are opened under the old URL-bound context and
 /// re-sealed under the name, all rows in one transaction. Two rows that would become one stop the start instead.
 struct EnvironmentIdentity: Sendable {
-    let store: any SealedValueStore & AuditLog
+    let store: any SealedValueStore
     let vault: TokenVault
     let configuration: AppConfiguration
     let clock: AppClock

@@ -6,7 +6,7 @@ import SquareOAuth
 /// The merchant flow: start an authorization, complete Square's callback, find and end the connection.
 struct OnboardingService: Sendable {
     let configuration: AppConfiguration
-    let store: any OnboardingStore
+    let store: any AuthorizationStore & ConnectionStore & OnboardingLinkStore & PartnerStore & AuditLog
     let square: SquareOAuthClient
     let vault: TokenVault
     let clock: AppClock

@@ -8,7 +8,7 @@ import SquareOAuth
 /// Every method takes the calling partner: a partner only ever finds its own connections and links.
 struct PartnerAPIService: Sendable {
     let configuration: AppConfiguration
-    let store: any OnboardingStore
+    let store: any PartnerStore & OnboardingLinkStore & ConnectionStore & DashboardStore & WebhookOutboxStore & AuditLog
     let onboarding: OnboardingService
     let refresher: TokenRefresher
     let vault: TokenVault

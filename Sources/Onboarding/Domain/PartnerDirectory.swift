@@ -4,7 +4,7 @@ import OnboardCrypto
 
 /// Manages partners for the `partner` commands and the dashboard: add, change, remove, keys and signing secrets.
 struct PartnerDirectory: Sendable {
-    let store: any PartnerStore & AuditLog
+    let store: any PartnerStore
     let vault: TokenVault
     let clock: AppClock
     let logger: Logger
