@@ -44,7 +44,7 @@ struct SquareErrorMiddleware: RouterMiddleware {
     }
 }
 
-/// Counts calls and applies the injected faults that match the request path.
+/// Counts calls (and how many are answered at once) and applies the injected faults that match the request path.
 struct FaultMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let emulator: SquareEmulator
@@ -53,6 +53,8 @@ struct FaultMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
+        emulator.trackInFlight(path: path, delta: 1)
+        defer { emulator.trackInFlight(path: path, delta: -1) }
         guard let fault = emulator.takeFault(forPath: path) else { return try await next(request, context) }
         switch fault.kind {
         case .latency where fault.afterProcessing:

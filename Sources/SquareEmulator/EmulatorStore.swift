@@ -15,6 +15,9 @@ struct EmulatorStore: Sendable {
     var migrationTokens: [String: MigrationTokenRecord] = [:]
     var faults: [EmulatorFault] = []
     var callCounts: [String: Int] = [:]
+    /// Calls being answered now, and the most there were at once, per path.
+    var callsInFlight: [String: Int] = [:]
+    var peakCallsInFlight: [String: Int] = [:]
     var clockOffset: TimeInterval = 0
 
     // MARK: ObtainToken

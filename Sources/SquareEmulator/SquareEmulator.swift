@@ -105,6 +105,20 @@ public final class SquareEmulator: Sendable {
         store.withLock { $0.callCounts[path] ?? 0 }
     }
 
+    /// The most requests to `path` that were being answered at the same moment (faulted ones and their delays included).
+    public func peakConcurrentCalls(path: String) -> Int {
+        store.withLock { $0.peakCallsInFlight[path] ?? 0 }
+    }
+
+    /// Marks a call to `path` as being answered (`delta` 1) or answered (`-1`), keeping the peak.
+    func trackInFlight(path: String, delta: Int) {
+        store.withLock { store in
+            let now = store.callsInFlight[path, default: 0] + delta
+            store.callsInFlight[path] = now
+            store.peakCallsInFlight[path] = max(store.peakCallsInFlight[path] ?? 0, now)
+        }
+    }
+
     /// Sellers that can sign in on the consent page.
     public var merchants: [EmulatedMerchant] { store.withLock { $0.merchants } }
 

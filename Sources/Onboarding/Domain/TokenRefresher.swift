@@ -35,7 +35,7 @@ actor TokenRefresher {
     nonisolated let owner = "worker-" + SecureRandom.urlSafeToken(byteCount: 9)
     private var inFlight: [Int64: Task<Outcome, Never>] = [:]
 
-    init(configuration: AppConfiguration, store: any TokenLifeStore & ConnectionStore, square: SquareOAuthClient, clock: AppClock, logger: Logger) {
+    init(configuration: AppConfiguration, store: any OnboardingStore, square: SquareOAuthClient, clock: AppClock, logger: Logger) {
         settings = configuration.tokenLife
         self.store = store
         self.square = square
