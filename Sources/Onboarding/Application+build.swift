@@ -159,7 +159,7 @@ func buildApplication(
         )
     }
     let application = Application(
-        router: buildRouter(services: services, pages: pages, publicDirectory: publicDirectory, drain: drain),
+        router: try buildRouter(services: services, pages: pages, publicDirectory: publicDirectory, drain: drain),
         server: .http1(configuration: configuration.edge.http1Configuration(logger: logger)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
         services: background,

@@ -11,7 +11,7 @@ func buildRouter(
     publicDirectory: String,
     drain: DrainState = DrainState(),
     adminPages: (AdminRealm) -> Void = { _ in }
-) -> Router<AppRequestContext> {
+) throws -> Router<AppRequestContext> {
     let configuration = services.configuration
     let edge = configuration.edge
     let service = services.onboarding
@@ -89,7 +89,7 @@ func buildRouter(
     adminPages(admin)
 
     // Partner API: the OpenAPI document is public; every operation needs a partner's API key and answers JSON.
-    PartnerAPIRealm.add(
+    try PartnerAPIRealm.add(
         to: router,
         api: services.partnerAPI,
         store: services.store,

@@ -13,10 +13,10 @@ enum PartnerAPIRealm {
     static func add(
         to router: Router<AppRequestContext>,
         api: PartnerAPIService,
-        store: any OnboardingStore,
+        store: any IdempotencyStore,
         clock: AppClock,
         perKeyPerMinute: Int
-    ) {
+    ) throws {
         // `buildApplication` loads the document before the router is built, so a packaging mistake stops the start.
         let document = (try? PartnerAPIDocument.load()) ?? Data()
         let contract = (try? PartnerAPIDocument.contract.get()) ?? PartnerAPIContract(operations: [:])
@@ -36,7 +36,6 @@ enum PartnerAPIRealm {
         if perKeyPerMinute > 0 { group.add(middleware: PartnerRateLimitMiddleware(limiter: RateLimiter(perMinute: perKeyPerMinute))) }
         group.add(middleware: PartnerContractMiddleware(contract: contract))
         group.add(middleware: IdempotencyMiddleware(store: store, clock: clock, unkeptEndpoints: [accessTokenEndpoint]))
-        // Registering only fails for a server URL that is not a URL; "/" always is one.
-        try! PartnerAPIHandler(api: api).registerHandlers(on: group, serverURL: URL(string: "/")!)
+        try PartnerAPIHandler(api: api).registerHandlers(on: group, serverURL: URL(string: "/")!)
     }
 }
