@@ -28,18 +28,37 @@ struct AdminNavModel: Sendable, MustacheParent {
 }
 
 /// A page's model with the navigation beside it: `{{#nav}}` reads the navigation, every other name the page's model.
+///
+/// The model's properties are read once, here: Mustache asks this context for every name a row lacks (a nil optional
+/// of each of 50 rows), and a `Mirror` per question cost more than the rows themselves.
 struct AdminPageContext: MustacheParent {
-    let model: Any
     let nav: AdminNavModel
+    private let model: Any
+    private let properties: [String: Any]
+
+    init(model: Any, nav: AdminNavModel) {
+        self.model = model
+        self.nav = nav
+        var properties: [String: Any] = [:]
+        if !(model is MustacheParent) {
+            for child in Mirror(reflecting: model).children {
+                guard let label = child.label else { continue }
+                // As Mustache's own lookup: an Optional's value, or nothing for nil.
+                let optional = Mirror(reflecting: child.value)
+                if optional.displayStyle == .optional {
+                    if let value = optional.children.first?.value { properties[label] = value }
+                } else {
+                    properties[label] = child.value
+                }
+            }
+        }
+        self.properties = properties
+    }
 
     func child(named name: String) -> Any? {
         if name == "nav" { return nav }
         if let parent = model as? MustacheParent { return parent.child(named: name) }
-        guard let value = Mirror(reflecting: model).children.first(where: { $0.label == name })?.value else { return nil }
-        // As Mustache's own lookup: an Optional's value, or nothing for nil.
-        let optional = Mirror(reflecting: value)
-        guard optional.displayStyle == .optional else { return value }
-        return optional.children.first?.value
+        return properties[name]
     }
 }
 
