@@ -1,5 +1,4 @@
 import Foundation
-import OnboardCrypto
 
 /// A partner's view of a link's life and of its own events: read and cancel links, replay events, test the endpoint.
 extension PartnerAPIService {
@@ -65,7 +64,7 @@ extension PartnerAPIService {
             throw .storageUnavailable
         }
         let now = clock.now()
-        let id = "msg_" + hexString(SecureRandom.bytes(count: 16))
+        let id = PartnerEvents.newMessageId()
         let body = PartnerEvents.testPayload(partnerId: partner.id, now: now)
         let outcome = await WebhookSender(targets: webhookTargets).send(id: id, body: body, to: url, secret: secret, now: now, client: nil)
         let result: String
@@ -79,17 +78,5 @@ extension PartnerAPIService {
             )
         }
         return WebhookTest(id: id, outcome: outcome)
-    }
-}
-
-/// The partner's events as the API lists them: how long they are kept, and the test event's body.
-enum PartnerEvents {
-    static let retentionDays = 30
-    static let retention = TimeInterval(retentionDays) * 86_400
-
-    /// The body of a `webhook.test` event: the Standard Webhooks shape every event has.
-    static func testPayload(partnerId: String, now: Date) -> String {
-        let timestamp = ISO8601DateFormatter().string(from: now)
-        return #"{"type":"webhook.test","timestamp":"\#(timestamp)","data":{"partner_id":"\#(partnerId)"}}"#
     }
 }

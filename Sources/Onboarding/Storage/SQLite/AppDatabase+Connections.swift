@@ -10,17 +10,27 @@ extension AppDatabase {
     ) async throws(StorageError) -> SavedConnection {
         try await groupedWrite { db in
             // Every connect runs this: cached statements and one upsert cost far less than records' generated SQL.
-            let before = try Row.fetchOne(
-                db.cachedStatement(sql: #"SELECT id, partnerId, status FROM "connection" WHERE environment = ? AND merchantId = ?"#),
+            let before = try ConnectionRecord.fetchOne(
+                db.cachedStatement(sql: #"SELECT * FROM "connection" WHERE environment = ? AND merchantId = ?"#),
                 arguments: [grant.environment, grant.merchantId]
             )
-            let previousPartner: String? = before?["partnerId"]
-            // A revoked connection is nobody's: connecting it again, through any partner's link, starts it anew.
-            let live = before.map { ($0["status"] as ConnectionStatus?) != .revoked } ?? false
-            let receivedAt = StorageTimestamp(grant.receivedAt)
-            if live, let link = grant.partnerLink, let holder = previousPartner, holder != link.partnerId {
-                return try Self.refuseForAnotherPartner(db, grant: grant, link: link, holder: holder, stateHash: stateHash, audit: audit)
+            let reconnected: Bool
+            switch ConnectionRules.grant(onto: before, through: grant.partnerLink) {
+            case .refuse(let holder):
+                guard let before, let link = grant.partnerLink else { throw StorageError.constraintViolated("a refusal without a holder") }
+                return try Self.refuseForAnotherPartner(
+                    db,
+                    grant: grant,
+                    held: before,
+                    link: link,
+                    holder: holder,
+                    stateHash: stateHash,
+                    audit: audit
+                )
+            case .connect(let renewsLive):
+                reconnected = renewsLive
             }
+            let receivedAt = StorageTimestamp(grant.receivedAt)
             let link = grant.partnerLink
             // Dates are bound as `StorageTimestamp`s: the same text without `DateFormatter` on every connect.
             let connection = try ConnectionRecord.fetchOne(
@@ -33,12 +43,16 @@ extension AppDatabase {
                 ]
             )
             guard let connection, let id = connection.id else { throw StorageError.constraintViolated("the connection was not stored") }
-            // Reconnected: the same live connection, connected again by whoever holds it; anything else starts anew.
-            let reconnected = live && (link == nil || previousPartner == link?.partnerId)
+            try Self.queuePartnerEvents(db, before: before, after: connection)
             if let used = grant.partnerLink {
-                try db.cachedStatement(
-                    sql: #"UPDATE "onboardingLink" SET usedAt = ?, merchantId = ?, result = ? WHERE id = ? AND usedAt IS NULL"#
-                ).execute(arguments: [receivedAt, grant.merchantId, reconnected ? LinkResult.reconnected : LinkResult.connected, used.linkId])
+                try Self.completeLink(
+                    db,
+                    id: used.linkId,
+                    at: grant.receivedAt,
+                    merchantId: grant.merchantId,
+                    result: reconnected ? .reconnected : .connected,
+                    error: nil
+                )
             }
             try db.cachedStatement(sql: #"UPDATE "authorization" SET outcome = ?, merchantId = ? WHERE stateHash = ?"#)
                 .execute(arguments: [AuthorizationOutcome.connected, grant.merchantId, stateHash])
@@ -56,19 +70,13 @@ extension AppDatabase {
     private static func refuseForAnotherPartner(
         _ db: Database,
         grant: ConnectionGrant,
+        held: ConnectionRecord,
         link: PartnerLinkUse,
         holder: String,
         stateHash: String,
         audit: AuditEventRecord
     ) throws -> SavedConnection {
-        guard let held = try connection(db, environment: grant.environment, merchantId: grant.merchantId) else {
-            throw StorageError.constraintViolated("the connection vanished while being read")
-        }
-        let now = StorageTimestamp(grant.receivedAt)
-        try db.execute(
-            sql: #"UPDATE "onboardingLink" SET usedAt = ?, result = ? WHERE id = ? AND usedAt IS NULL"#,
-            arguments: [now, LinkResult.connectedThroughAnotherPartner, link.linkId]
-        )
+        try completeLink(db, id: link.linkId, at: grant.receivedAt, merchantId: nil, result: .connectedThroughAnotherPartner, error: nil)
         try db.execute(
             sql: #"UPDATE "authorization" SET outcome = ?, merchantId = ? WHERE stateHash = ?"#,
             arguments: [AuthorizationOutcome.heldByAnotherPartner, grant.merchantId, stateHash]
@@ -121,17 +129,22 @@ extension AppDatabase {
         -> RevocationResult
     {
         try await write { db in
-            guard var connection = try ConnectionRecord.fetchOne(db, key: connectionId) else { return .notFound }
             var audit = audit
-            if connection.status == .revoked {
-                audit.action = .revocationConfirmed
-                try audit.insert(db)
-                return .alreadyRevoked
+            var result = RevocationResult.revoked
+            let found = try Self.changeConnection(db, id: connectionId) { connection in
+                guard ConnectionRules.ourRevocation(of: connection) == .revoke else {
+                    result = .alreadyRevoked
+                    return false
+                }
+                var revoked = connection
+                revoked.revoke(by: revokedBy, at: now)
+                try revoked.update(db)
+                return true
             }
-            connection.revoke(by: revokedBy, at: now)
-            try connection.update(db)
+            guard found != nil else { return .notFound }
+            if result == .alreadyRevoked { audit.action = .revocationConfirmed }
             try audit.insert(db)
-            return .revoked
+            return result
         }
     }
 
@@ -161,6 +174,7 @@ extension AppDatabase {
             for connection in connections {
                 var connection = connection
                 try connection.insert(db)
+                try Self.queuePartnerEvents(db, before: nil, after: connection)
             }
             for event in audit {
                 var event = event

@@ -13,7 +13,7 @@ extension AppDatabase {
             guard try SquareEventRecord.fetchOne(db, key: event.eventId) == nil else { return .duplicate }
             try event.insert(db)
             guard event.type == "oauth.authorization.revoked", let merchantId = event.merchantId, let revokedBy,
-                var connection = try Self.connection(db, environment: environment, merchantId: merchantId)
+                let connection = try Self.connection(db, environment: environment, merchantId: merchantId), let id = connection.id
             else { return .noChange }
             var audit = AuditEventRecord(
                 occurredAt: event.receivedAt,
@@ -22,14 +22,18 @@ extension AppDatabase {
                 merchantId: merchantId,
                 detail: "webhook event \(event.eventId): revoked by \(revokedBy)"
             )
-            // Already revoked, or our own revoke is in flight and will record it: Square's word is a confirmation.
-            if connection.status == .revoked || connection.isBeingRevoked(at: event.receivedAt) {
+            let revoked = try Self.changeConnection(db, id: id) { current in
+                guard ConnectionRules.squareRevocation(of: current, at: event.receivedAt) == .revoke else { return false }
+                var revoked = current
+                revoked.revoke(by: revokedBy, at: event.receivedAt)
+                try revoked.update(db)
+                return true
+            }
+            guard revoked == true else {
                 audit.action = .revocationConfirmed
                 try audit.insert(db)
                 return .confirmed(merchantId: merchantId)
             }
-            connection.revoke(by: revokedBy, at: event.receivedAt)
-            try connection.update(db)
             try audit.insert(db)
             return .revoked(merchantId: merchantId)
         }

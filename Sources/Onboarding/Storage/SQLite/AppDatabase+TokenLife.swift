@@ -132,13 +132,16 @@ extension AppDatabase {
             for save in saves {
                 let tokens = save.tokens
                 // Square's answer is the truth even if our lease lapsed: the old refresh token may be spent already.
-                try update.execute(arguments: [
-                    tokens.sealedAccessToken, tokens.sealedRefreshToken,
-                    tokens.refreshTokenExpiresAt != nil || tokens.sealedRefreshToken != nil, tokens.refreshTokenExpiresAt,
-                    tokens.expiresAt, tokens.shortLived, ConnectionStatus.active, save.now, save.now,
-                    save.connectionId, ConnectionStatus.revoked,
-                ])
-                guard db.changesCount == 1 else {
+                let changed = try Self.changeConnection(db, id: save.connectionId) { _ in
+                    try update.execute(arguments: [
+                        tokens.sealedAccessToken, tokens.sealedRefreshToken,
+                        tokens.refreshTokenExpiresAt != nil || tokens.sealedRefreshToken != nil, tokens.refreshTokenExpiresAt,
+                        tokens.expiresAt, tokens.shortLived, ConnectionStatus.active, save.now, save.now,
+                        save.connectionId, ConnectionStatus.revoked,
+                    ])
+                    return db.changesCount == 1
+                }
+                guard changed == true else {
                     saved.append(false)
                     continue
                 }
@@ -162,14 +165,17 @@ extension AppDatabase {
     /// Records a failed refresh that may succeed later: counts it, schedules the retry, releases the lease.
     func recordRefreshFailure(connectionId: Int64, reason: String, retryAt: Date, now: Date, audit: AuditEventRecord) async throws(StorageError) {
         try await write { db in
-            try db.execute(
-                sql: """
-                    UPDATE connection SET refreshFailureCount = refreshFailureCount + 1, lastError = ?, nextRefreshAt = ?,
-                        refreshLeaseUntil = NULL, refreshLeaseOwner = NULL, updatedAt = ?
-                    WHERE id = ?
-                    """,
-                arguments: [reason, retryAt, now, connectionId]
-            )
+            _ = try Self.changeConnection(db, id: connectionId) { _ in
+                try db.execute(
+                    sql: """
+                        UPDATE connection SET refreshFailureCount = refreshFailureCount + 1, lastError = ?, nextRefreshAt = ?,
+                            refreshLeaseUntil = NULL, refreshLeaseOwner = NULL, updatedAt = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [reason, retryAt, now, connectionId]
+                )
+                return db.changesCount == 1
+            }
             var audit = audit
             try audit.insert(db)
         }
@@ -178,14 +184,17 @@ extension AppDatabase {
     /// Marks a connection as needing the merchant to authorize again, with the reason, and releases any lease.
     func markNeedsReauth(connectionId: Int64, reason: String, now: Date, audit: AuditEventRecord) async throws(StorageError) {
         try await write { db in
-            try db.execute(
-                sql: """
-                    UPDATE connection SET status = ?, lastError = ?, refreshLeaseUntil = NULL, refreshLeaseOwner = NULL,
-                        nextRefreshAt = NULL, updatedAt = ?
-                    WHERE id = ? AND status != ?
-                    """,
-                arguments: [ConnectionStatus.needsReauth, reason, now, connectionId, ConnectionStatus.revoked]
-            )
+            _ = try Self.changeConnection(db, id: connectionId) { _ in
+                try db.execute(
+                    sql: """
+                        UPDATE connection SET status = ?, lastError = ?, refreshLeaseUntil = NULL, refreshLeaseOwner = NULL,
+                            nextRefreshAt = NULL, updatedAt = ?
+                        WHERE id = ? AND status != ?
+                        """,
+                    arguments: [ConnectionStatus.needsReauth, reason, now, connectionId, ConnectionStatus.revoked]
+                )
+                return db.changesCount == 1
+            }
             var audit = audit
             try audit.insert(db)
         }
@@ -273,15 +282,18 @@ extension AppDatabase {
     /// Records a status check that found the access token expired: the refresher renews it on its next pass.
     func markAccessTokenExpired(connectionId: Int64, now: Date, audit: AuditEventRecord) async throws(StorageError) {
         try await write { db in
-            try db.execute(
-                sql: """
-                    UPDATE connection SET status = ?, lastCheckedAt = ?, nextRefreshAt = NULL, updatedAt = ?
-                    WHERE id = ? AND status = ?
-                    """,
-                arguments: [
-                    ConnectionStatus.expired, now, now, connectionId, ConnectionStatus.active,
-                ]
-            )
+            _ = try Self.changeConnection(db, id: connectionId) { _ in
+                try db.execute(
+                    sql: """
+                        UPDATE connection SET status = ?, lastCheckedAt = ?, nextRefreshAt = NULL, updatedAt = ?
+                        WHERE id = ? AND status = ?
+                        """,
+                    arguments: [
+                        ConnectionStatus.expired, now, now, connectionId, ConnectionStatus.active,
+                    ]
+                )
+                return db.changesCount == 1
+            }
             var audit = audit
             try audit.insert(db)
         }

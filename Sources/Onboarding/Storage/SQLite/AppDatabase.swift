@@ -134,10 +134,7 @@ final class AppDatabase: OnboardingStore {
                 authorization.outcome = outcome
                 try authorization.update(db)
                 if let link, let linkId = authorization.partnerLinkId {
-                    try db.execute(
-                        sql: #"UPDATE "onboardingLink" SET usedAt = ?, result = ?, resultError = ? WHERE id = ? AND usedAt IS NULL"#,
-                        arguments: [audit.occurredAt, link.result, link.error, linkId]
-                    )
+                    try Self.completeLink(db, id: linkId, at: audit.occurredAt, merchantId: nil, result: link.result, error: link.error)
                 }
             }
             var audit = audit

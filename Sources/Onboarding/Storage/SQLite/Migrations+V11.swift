@@ -8,8 +8,7 @@ extension Migrations {
     /// table copy, and the schema still refuses a value the code cannot hold. The lists are written out, never
     /// derived from the enums, which grow in later migrations. Answers kept
     /// for an `Idempotency-Key` that carry an access token (kept by mistake before) are deleted; the writer runs with
-    /// `secure_delete`, so their bytes are overwritten, not only unlinked. The partner webhook triggers change as
-    /// `WebhookOutboxTriggers.v11` says.
+    /// `secure_delete`, so their bytes are overwritten, not only unlinked.
     static func v11ListsCheckedInSwiftAndNoKeptToken(_ db: Database) throws {
         try db.execute(
             sql: """
@@ -73,6 +72,5 @@ extension Migrations {
                 DELETE FROM "idempotencyKey" WHERE "body" LIKE '%"access_token"%';
                 """
         )
-        try db.execute(sql: WebhookOutboxTriggers.v11)
     }
 }

@@ -5,10 +5,9 @@ extension Migrations {
 
     /// Links gain a refresh URL, a cancellation time and their result; a connection remembers the link that last
     /// connected it, so its events can name it; the outbox's merchant becomes optional (a link can end with no
-    /// merchant) and is indexed for the partner's events list; the partner webhook triggers are made again by
-    /// `WebhookOutboxTriggers.v12`, adding `link_id` and `onboarding_link.completed`.
+    /// merchant) and is indexed for the partner's events list. Partner events gain `link_id` and `onboarding_link.completed`.
     static func v12LinkLifeAndEvents(_ db: Database) throws {
-        try db.execute(sql: WebhookOutboxTriggers.dropBeforeV12)
+        try db.execute(sql: dropPartnerEventTriggers)
         try db.execute(
             sql: """
                 ALTER TABLE "onboardingLink" ADD COLUMN "refreshUrl" TEXT;
@@ -55,6 +54,5 @@ extension Migrations {
                 CREATE INDEX "webhookDelivery_by_createdAt" ON "webhookDelivery"("createdAt");
                 """
         )
-        try db.execute(sql: WebhookOutboxTriggers.v12)
     }
 }
