@@ -28,6 +28,9 @@ final class DrainState: Sendable {
 /// `demo`) it is draining: `/readyz` answers 503 and the refresher starts nothing new. After `drainDelay` (time for a
 /// load balancer to notice) Hummingbird stops accepting connections and finishes the requests in progress, the
 /// token-life service finishes the refreshes it started, and only then does `run` return.
+///
+/// The application and a `DrainService` run in one `ServiceGroup`; a group shuts its services down in reverse order,
+/// so the drain (listed last) is shut down first and holds the server's shutdown back for the delay.
 struct OnboardingApplication<Base: ApplicationProtocol>: ApplicationProtocol {
     typealias Responder = Base.Responder
     let base: Base
@@ -45,31 +48,32 @@ struct OnboardingApplication<Base: ApplicationProtocol>: ApplicationProtocol {
 
     /// Runs the server and the background services until they have all stopped.
     func run() async throws {
-        // The base runs in a group of its own, detached so that it does not hear the shutdown of the caller's group
-        // directly: this type passes it on after the drain delay.
-        let inner = ServiceGroup(configuration: .init(services: [base], logger: logger))
-        let running = Task.detached { try await inner.run() }
-        let (drain, drainDelay, logger) = (drain, drainDelay, logger)
-        try await withTaskCancellationHandler {
-            try await withGracefulShutdownHandler {
-                try await running.value
-            } onGracefulShutdown: {
-                guard drain.begin() else { return }
-                logger.notice(
-                    "Shutting down: /readyz says draining; no new connections after the drain delay; finishing what is in progress",
-                    metadata: ["drain_delay_s": "\(drainDelay.components.seconds)"]
-                )
-                Task {
-                    try? await Task.sleep(for: drainDelay)
-                    await inner.triggerGracefulShutdown()
-                }
-            }
-        } onCancel: {
-            running.cancel()
-        }
+        let group = ServiceGroup(
+            configuration: .init(services: [base, DrainService(drain: drain, delay: drainDelay, logger: logger)], logger: logger)
+        )
+        try await group.run()
         if let began = drain.beganAt {
             let milliseconds = Int((ContinuousClock.now - began) / .milliseconds(1))
             logger.notice("Drained: every request and refresh in progress finished", metadata: ["duration_ms": "\(milliseconds)"])
         }
+    }
+}
+
+/// Waits for the graceful shutdown, marks the service draining, and returns after the drain delay, letting the
+/// group shut the server down next.
+struct DrainService: Service {
+    let drain: DrainState
+    let delay: Duration
+    let logger: Logger
+
+    func run() async throws {
+        // Cancelled rather than shut down: nothing to drain for.
+        try await gracefulShutdown()
+        guard drain.begin() else { return }
+        logger.notice(
+            "Shutting down: /readyz says draining; no new connections after the drain delay; finishing what is in progress",
+            metadata: ["drain_delay_s": "\(delay.components.seconds)"]
+        )
+        try? await Task.sleep(for: delay)
     }
 }
