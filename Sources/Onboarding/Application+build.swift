@@ -133,7 +133,9 @@ func buildApplication(
         directory: resources.appendingPathComponent("Templates").path,
         platformName: configuration.platformName
     )
-    try await PartnerAPIDocument.loadAtStart()
+    let partnerDocument = try await PartnerAPIDocument.load()
+    // swift-metrics is bootstrapped with the registry `/metrics` renders before the first metric is made.
+    _ = Telemetry.registry
     let publicDirectory = resources.appendingPathComponent("Public").path
     guard FileManager.default.fileExists(atPath: publicDirectory) else { throw StartupError.missingPublic(directory: publicDirectory) }
 
@@ -159,7 +161,7 @@ func buildApplication(
         )
     }
     let application = Application(
-        router: try buildRouter(services: services, pages: pages, publicDirectory: publicDirectory, drain: drain),
+        router: try buildRouter(services: services, pages: pages, publicDirectory: publicDirectory, partnerDocument: partnerDocument, drain: drain),
         server: .http1(configuration: configuration.edge.http1Configuration(logger: logger)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
         services: background,

@@ -46,7 +46,12 @@ extension ServiceHarness {
         let services = try await AppServices.open(configuration: configuration, clock: clock.appClock, logger: logger)
         let pages = try await PageRenderer.load(directory: Self.packageRoot + "/Templates", platformName: configuration.platformName)
         let testPages = AdminTestPages()
-        let router = try buildRouter(services: services, pages: pages, publicDirectory: Self.packageRoot + "/Public") { admin in
+        let router = try buildRouter(
+            services: services,
+            pages: pages,
+            publicDirectory: Self.packageRoot + "/Public",
+            partnerDocument: try await PartnerAPIDocument.load()
+        ) { admin in
             for role in AdminRole.allCases { admin.add(role, testPages.endpoints(for: role)) }
         }
         try await Application(router: router, logger: logger).test(.router) { client in

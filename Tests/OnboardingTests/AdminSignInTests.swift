@@ -83,6 +83,29 @@ struct AdminSignInTests {
         }
     }
 
+    @Test func aFormWithAFieldOfTheWrongShapeIsA400AndTriesNothing() async throws {
+        try await H.run { h in
+            try await h.addAdmin("vera", role: .viewer)
+            try await h.withAdminPages { browser, _ in
+                let csrf = try await browser.csrfToken(on: "/admin/login")
+                let answer = try await browser.client.execute(
+                    uri: "/admin/login",
+                    method: .post,
+                    headers: [
+                        .contentType: "application/x-www-form-urlencoded",
+                        .cookie: browser.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "),
+                    ],
+                    body: ByteBuffer(string: "csrf_token=\(csrf)&name[]=vera&password=\(H.password)")
+                )
+                #expect(answer.status == .badRequest)
+                #expect(String(buffer: answer.body).contains("Error 400"), "the error page, not a sign-in page")
+                #expect(browser.cookies["so_admin"] == nil)
+            }
+            let tried = try await h.database().auditEvents().filter { [.adminSignInFailed, .adminSignedIn].contains($0.action) }
+            #expect(tried.isEmpty, "an unreadable form is not a sign-in attempt")
+        }
+    }
+
     @Test func aWrongPasswordAndAnUnknownNameGetTheSameAnswer() async throws {
         try await H.run { h in
             try await h.addAdmin("vera", role: .viewer)

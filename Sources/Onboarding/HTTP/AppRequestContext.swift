@@ -11,4 +11,9 @@ struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress
     }
+
+    /// Forms are this realm's bodies: `request.decode` reads them (bounded as the CSRF check bounds them); one that
+    /// cannot be decoded is a 400.
+    var requestDecoder: FormRequestDecoder { FormRequestDecoder() }
+    var maxUploadSize: Int { CSRFMiddleware<Self>.maxFormBytes }
 }

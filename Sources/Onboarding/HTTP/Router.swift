@@ -9,6 +9,7 @@ func buildRouter(
     services: AppServices,
     pages: PageRenderer,
     publicDirectory: String,
+    partnerDocument: PartnerAPIDocument,
     drain: DrainState = DrainState(),
     adminPages: (AdminRealm) -> Void = { _ in }
 ) throws -> Router<AppRequestContext> {
@@ -31,7 +32,6 @@ func buildRouter(
     router.add(middleware: RequestIdMiddleware())
     router.add(middleware: RequestPathGuardMiddleware(pages: pages, securityHeaders: securityHeaders))
     router.add(middleware: RequestLogMiddleware())
-    _ = Telemetry.registry  // bootstraps swift-metrics before the first metric is made
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: securityHeaders)
     router.add(middleware: ErrorPageMiddleware(pages: pages))
@@ -91,6 +91,7 @@ func buildRouter(
     // Partner API: the OpenAPI document is public; every operation needs a partner's API key and answers JSON.
     try PartnerAPIRealm.add(
         to: router,
+        document: partnerDocument,
         api: services.partnerAPI,
         store: services.store,
         clock: services.clock,
@@ -98,26 +99,20 @@ func buildRouter(
     )
 
     // Square's webhooks: the HMAC signature over URL and raw body is the caller's identity.
-    router.addRoutes(
-        SquareWebhookController(
-            store: services.store,
-            signatureKey: configuration.webhookSignatureKey,
-            notificationURL: configuration.webhookNotificationURL,
-            environment: service.environmentName,
-            clock: services.clock
-        ).endpoints
-    )
+    router.group()
+        .add(
+            middleware: SquareSignatureMiddleware(
+                signatureKey: configuration.webhookSignatureKey,
+                notificationURL: configuration.webhookNotificationURL
+            )
+        )
+        .addRoutes(SquareWebhookController(store: services.store, environment: service.environmentName, clock: services.clock).endpoints)
 
     // Health (liveness) and readiness: open to load balancers.
     router.addRoutes(HealthController(store: services.store, pages: pages, keyRing: configuration.keyRing, drain: drain).endpoints)
     // Metrics: off unless metrics.bearerToken is set, then only with that token.
-    router.addRoutes(
-        MetricsController(
-            store: services.store,
-            environment: service.environmentName,
-            bearerToken: configuration.metricsBearerToken,
-            clock: services.clock
-        ).endpoints
-    )
+    router.group()
+        .add(middleware: MetricsBearerMiddleware(bearerToken: configuration.metricsBearerToken))
+        .addRoutes(MetricsController(store: services.store, environment: service.environmentName, clock: services.clock).endpoints)
     return router
 }

@@ -45,7 +45,7 @@ struct AdminAccountController {
 
     /// POST /admin/account/totp/enable — the first code turns it on; the recovery codes are shown this once.
     @Sendable func enable(request: Request, context: AdminRequestContext) async throws -> Response {
-        let form = await Self.form(request)
+        let form = try await request.decode(as: Form.self, context: context)
         let codes: [String]
         do {
             codes = try await sessions.secondFactor.enable(context.admin.admin, code: String((form.code ?? "").prefix(64)))
@@ -88,7 +88,7 @@ struct AdminAccountController {
 
     /// POST /admin/account/password — the current password, then the new one; other sessions end, this one stays.
     @Sendable func changePassword(request: Request, context: AdminRequestContext) async throws -> Response {
-        let form = await Self.form(request)
+        let form = try await request.decode(as: Form.self, context: context)
         let session = context.admin
         do throws(AdminError) {
             try await sessions.confirmPassword(
@@ -115,7 +115,7 @@ struct AdminAccountController {
 
     /// Checks the password typed into a form of this page; a wrong one gives the page again with the reason (400).
     private func confirm(_ request: Request, _ context: AdminRequestContext) async throws -> Response? {
-        let form = await Self.form(request)
+        let form = try await request.decode(as: Form.self, context: context)
         do throws(AdminError) {
             try await sessions.confirmPassword(
                 context.admin,
@@ -146,12 +146,6 @@ struct AdminAccountController {
             oneTime: context.admin.admin.passwordChangeRequired,
             minimumLength: AdminAccounts.passwordLength.lowerBound
         )
-    }
-
-    private static func form(_ request: Request) async -> Form {
-        var request = request
-        guard let body = try? await request.collectBody(upTo: CSRFMiddleware<AdminRequestContext>.maxFormBytes) else { return Form() }
-        return (try? URLEncodedFormDecoder().decode(Form.self, from: String(buffer: body))) ?? Form()
     }
 
     private func noStore(_ response: Response) -> Response {

@@ -38,7 +38,7 @@ struct AdminAdminsController {
 
     /// POST /admin/admins — adds an admin; their one-time password is on this answer only (never stored in clear).
     @Sendable func add(request: Request, context: AdminRequestContext) async throws -> Response {
-        let form = (try? await Self.decode(AddForm.self, request)) ?? AddForm()
+        let form = try await request.decode(as: AddForm.self, context: context)
         let name = (form.name ?? "").trimmingCharacters(in: .whitespaces).lowercased()
         let added: (AdminUserRecord, String)
         do throws(AdminError) {
@@ -64,7 +64,7 @@ struct AdminAdminsController {
     /// POST /admin/admins/{name}/role — another role for another admin (the last owner stays one).
     @Sendable func changeRole(request: Request, context: AdminRequestContext) async throws -> Response {
         let name = try Self.other(context)
-        let form = (try? await Self.decode(RoleForm.self, request)) ?? RoleForm()
+        let form = try await request.decode(as: RoleForm.self, context: context)
         guard let role = AdminRole(rawValue: form.role ?? "") else { throw AdminError.unknownRole(String((form.role ?? "").prefix(20))) }
         try await accounts.setRole(name: name, role: role, actor: .admin(context.admin.admin.name))
         return Self.back(.roleChanged, name: name)
@@ -111,12 +111,6 @@ struct AdminAdminsController {
         guard AdminAccounts.isValidName(name) else { throw AdminError.unknownAdmin(String(name.prefix(64))) }
         guard name != context.admin.admin.name else { throw AdminError.ownAccount }
         return name
-    }
-
-    private static func decode<Form: Decodable>(_ type: Form.Type, _ request: Request) async throws -> Form {
-        var request = request
-        let body = try await request.collectBody(upTo: CSRFMiddleware<AdminRequestContext>.maxFormBytes)
-        return try URLEncodedFormDecoder().decode(type, from: String(buffer: body))
     }
 
     private static func back(_ notice: AdminAdminsNotice, name: String) -> Response {

@@ -30,7 +30,7 @@ struct AdminPartnerOwnerController {
 
     /// POST /admin/partners — adds a partner; the answer shows its API key and signing secret once.
     @Sendable func add(request: Request, context: AdminRequestContext) async throws -> Response {
-        let form = try await Self.form(request)
+        let form = try await request.decode(as: PartnerForm.self, context: context)
         let settings = PartnerDirectory.Settings(
             displayName: form.display_name,
             returnURLs: PartnerRecord.lines(form.return_urls ?? ""),
@@ -73,7 +73,7 @@ struct AdminPartnerOwnerController {
     /// POST /admin/partners/{name}/settings — replaces the display name, return URLs, popup origins and webhook URL.
     @Sendable func change(request: Request, context: AdminRequestContext) async throws -> Response {
         let name = context.parameters.get("name") ?? ""
-        let form = try await Self.form(request)
+        let form = try await request.decode(as: PartnerForm.self, context: context)
         let webhook = form.webhook_url.map { $0.trimmingCharacters(in: .whitespaces) }
         return try await acting { () async throws(PartnerError) -> Response in
             _ = try await partners.update(
@@ -91,7 +91,7 @@ struct AdminPartnerOwnerController {
     /// POST /admin/partners/{name}/remove — removes the partner with its keys and links, once its name is typed again.
     @Sendable func remove(request: Request, context: AdminRequestContext) async throws -> Response {
         let name = context.parameters.get("name") ?? ""
-        let form = try await Self.form(request)
+        let form = try await request.decode(as: PartnerForm.self, context: context)
         guard form.confirm == name else {
             return problem(PartnerError.invalidField(field: "confirm", reason: "type the partner's name to remove it"))
         }
@@ -102,12 +102,6 @@ struct AdminPartnerOwnerController {
     }
 
     private func actor(_ context: AdminRequestContext) -> AuditActor { .admin(context.admin.admin.name) }
-
-    private static func form(_ request: Request) async throws -> PartnerForm {
-        var request = request
-        let body = try await request.collectBody(upTo: CSRFMiddleware<AdminRequestContext>.maxFormBytes)
-        return (try? URLEncodedFormDecoder().decode(PartnerForm.self, from: String(buffer: body))) ?? PartnerForm()
-    }
 
     /// Runs an action; a refusal (bad name or URL, unknown partner or key) is a 400 or 404 page, nothing done.
     private func acting(_ action: () async throws(PartnerError) -> Response) async throws -> Response {

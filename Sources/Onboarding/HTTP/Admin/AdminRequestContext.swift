@@ -16,6 +16,11 @@ struct AdminSessionContext: AuthRequestContext {
         remoteAddress = source.remoteAddress
         identity = nil
     }
+
+    /// Forms are this realm's bodies: `request.decode` reads them (bounded as the CSRF check bounds them); one that
+    /// cannot be decoded is a 400.
+    var requestDecoder: FormRequestDecoder { FormRequestDecoder() }
+    var maxUploadSize: Int { CSRFMiddleware<Self>.maxFormBytes }
 }
 
 /// The context of admin pages: the signed-in admin and their session, never missing.
@@ -37,6 +42,11 @@ struct AdminRequestContext: ChildRequestContext, AuthRequestContext {
         remoteAddress = context.remoteAddress
         self.admin = admin
     }
+
+    /// Forms are this realm's bodies: `request.decode` reads them (bounded as the CSRF check bounds them); one that
+    /// cannot be decoded is a 400.
+    var requestDecoder: FormRequestDecoder { FormRequestDecoder() }
+    var maxUploadSize: Int { CSRFMiddleware<Self>.maxFormBytes }
 }
 
 /// hummingbird-auth's `RolePolicy` checks an admin's role through the roles it grants.

@@ -55,9 +55,7 @@ struct AdminSignInController {
 
     /// POST /admin/login — checks name and password (CSRF checked before); a session and back to `next`, or the form again.
     @Sendable func signIn(request: Request, context: AdminSessionContext) async throws -> Response {
-        var request = request
-        let body = try await request.collectBody(upTo: CSRFMiddleware<AdminSessionContext>.maxFormBytes)
-        let form = (try? URLEncodedFormDecoder().decode(SignInForm.self, from: String(buffer: body))) ?? SignInForm()
+        let form = try await request.decode(as: SignInForm.self, context: context)
         let next = AdminRedirect.localAdminPath(form.next)
         let name = String((form.name ?? "").prefix(64))
         do {
@@ -82,9 +80,7 @@ struct AdminSignInController {
 
     /// POST /admin/login/code — the second step for an admin with a second factor (CSRF checked before).
     @Sendable func signInCode(request: Request, context: AdminSessionContext) async throws -> Response {
-        var request = request
-        let body = try await request.collectBody(upTo: CSRFMiddleware<AdminSessionContext>.maxFormBytes)
-        let form = (try? URLEncodedFormDecoder().decode(CodeForm.self, from: String(buffer: body))) ?? CodeForm()
+        let form = try await request.decode(as: CodeForm.self, context: context)
         let next = AdminRedirect.localAdminPath(form.next)
         let challenge = String((form.challenge ?? "").prefix(512))
         do {

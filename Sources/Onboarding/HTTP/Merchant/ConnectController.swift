@@ -77,9 +77,8 @@ struct ConnectController {
     @Sendable func start(request: Request, context: AppRequestContext) async throws -> Response {
         // A binding we signed is kept (several tabs may connect at once); anything else, planted or not, is replaced.
         let binding = cookies.binding(in: request) ?? SecureRandom.urlSafeToken()
-        var request = request
-        let form = try? URLEncodedFormDecoder().decode(StartForm.self, from: String(buffer: try await request.collectBody(upTo: 4096)))
-        let linkId = form?.link.flatMap { $0.isEmpty ? nil : $0 }
+        let form = try await request.decode(as: StartForm.self, context: context)
+        let linkId = form.link.flatMap { $0.isEmpty ? nil : $0 }
         let url: URL
         do {
             url = try await service.startAuthorization(browserBinding: binding, linkId: linkId)

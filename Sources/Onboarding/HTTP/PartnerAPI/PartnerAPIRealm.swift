@@ -9,22 +9,21 @@ enum PartnerAPIRealm {
     /// The route of the access-token operation, as the router names it: its answers carry a token and are never kept.
     static let accessTokenEndpoint = "\(prefix)/connections/{merchant_id}/access-token"
 
-    /// Adds the realm's routes to the router; the document is read once, at start.
+    /// Adds the realm's routes to the router, serving and enforcing `document` (read once, at start).
     static func add(
         to router: Router<AppRequestContext>,
+        document: PartnerAPIDocument,
         api: PartnerAPIService,
         store: any IdempotencyStore,
         clock: AppClock,
         perKeyPerMinute: Int
     ) throws {
-        // `buildApplication` loads the document before the router is built, so a packaging mistake stops the start.
-        let document = (try? PartnerAPIDocument.load()) ?? Data()
-        let contract = (try? PartnerAPIDocument.contract.get()) ?? PartnerAPIContract(operations: [:])
+        let bytes = document.bytes
         router.get("\(prefix)/openapi.json") { _, _ in
             Response(
                 status: .ok,
                 headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "public, max-age=300"],
-                body: .init(byteBuffer: .init(bytes: document))
+                body: .init(byteBuffer: .init(bytes: bytes))
             )
         }
         let group = router.group(RouterPath(prefix), context: PartnerKeyContext.self)
@@ -34,7 +33,7 @@ enum PartnerAPIRealm {
             .group(context: PartnerRequestContext.self)
             .add(middleware: PartnerCallerMiddleware())
         if perKeyPerMinute > 0 { group.add(middleware: PartnerRateLimitMiddleware(limiter: RateLimiter(perMinute: perKeyPerMinute))) }
-        group.add(middleware: PartnerContractMiddleware(contract: contract))
+        group.add(middleware: PartnerContractMiddleware(contract: document.contract))
         group.add(middleware: IdempotencyMiddleware(store: store, clock: clock, unkeptEndpoints: [accessTokenEndpoint]))
         try PartnerAPIHandler(api: api).registerHandlers(on: group, serverURL: URL(string: "/")!)
     }

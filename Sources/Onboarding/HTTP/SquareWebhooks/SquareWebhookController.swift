@@ -4,14 +4,11 @@ import Logging
 import NIOCore
 import SquareOAuth
 
-/// Square's notifications to us: `POST /webhooks/square`, signed with the subscription's signature key.
+/// Square's notifications to us: `POST /webhooks/square`, behind `SquareSignatureMiddleware`.
 struct SquareWebhookController {
     let store: any ConnectionStore & AuditLog
-    let signatureKey: Secret?
-    let notificationURL: String
     let environment: String
     let clock: AppClock
-    static let maxBodyBytes = 64 * 1024
 
     var endpoints: RouteCollection<AppRequestContext> {
         let routes = RouteCollection(context: AppRequestContext.self)
@@ -36,29 +33,10 @@ struct SquareWebhookController {
         var data: Data?
     }
 
-    /// POST /webhooks/square — verifies the signature, dedupes on `event_id`, and revokes on `oauth.authorization.revoked`.
+    /// POST /webhooks/square — dedupes on `event_id` and revokes on `oauth.authorization.revoked` (the signature is checked before).
     @Sendable func receive(request: Request, context: AppRequestContext) async throws -> Response {
-        guard let signatureKey else {
-            return Self.json(.notFound, ["error": "webhooks_not_configured", "message": "square.webhookSignatureKey is not set"])
-        }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: Self.maxBodyBytes)
-        } catch {
-            return Self.json(.contentTooLarge, ["error": "body_too_large", "message": "Bodies over 64 KiB are refused"])
-        }
-        let bytes = Array(buffer: body)
-        guard let signature = request.headers[.init(WebhookSignature.headerName)!],
-            WebhookSignature.isValid(
-                signature: signature,
-                signatureKey: signatureKey.value,
-                notificationURL: notificationURL,
-                body: bytes
-            )
-        else {
-            context.logger.warning("Square webhook with a missing or wrong signature refused")
-            return Self.json(.unauthorized, ["error": "invalid_signature", "message": "The signature does not match"])
-        }
+        // The group's `SquareSignatureMiddleware` has checked the signature and collected the bounded body.
+        let bytes = Array(buffer: try await request.body.collect(upTo: SquareSignatureMiddleware<AppRequestContext>.maxBodyBytes))
         guard let event = try? JSONDecoder().decode(Event.self, from: Data(bytes)), !event.event_id.isEmpty,
             event.event_id.utf8.count <= 200
         else {
