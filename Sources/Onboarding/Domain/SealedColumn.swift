@@ -1,35 +1,45 @@
-/// A database column that holds sealed values, and how each value's context is built from its row.
-struct SealedColumn: Sendable {
-    /// The table, e.g. `connection`.
-    let table: String
-    /// The column holding `sb1.<keyId>.<…>` text (or NULL).
-    let column: String
-    /// The column that names a row in reports and in the conditional UPDATE.
-    let primaryKey: String
-    /// The columns `context` reads.
-    let contextColumns: [String]
-    /// The context the value was sealed with, built from a row that holds `contextColumns`.
-    let context: @Sendable ([String: String]) -> String
+/// A kind of sealed value the store holds, and how each value's context is built from the row that owns it.
+///
+/// An engine maps each case to where it keeps the values (table, column, key); the domain knows only the case, its
+/// name in reports (`keys status`), and the context `TokenVault` sealed the value with.
+enum SealedColumn: String, Sendable, CaseIterable {
+    case connectionAccessToken = "connection.sealedAccessToken"
+    case connectionRefreshToken = "connection.sealedRefreshToken"
+    case authorizationCodeVerifier = "authorization.sealedCodeVerifier"
+    case adminTOTPSecret = "adminUser.totpSecretSealed"
+    case partnerWebhookSecret = "partner.webhookSecretSealed"
 
-    /// `table.column`, as reports name it.
-    var name: String { "\(table).\(column)" }
+    /// Every kind of sealed value; a new one needs a case here, with its context, and its place in each engine.
+    static let all = allCases
 
-    /// Every sealed column of the schema; a new sealed column needs one entry here, with the context `TokenVault` uses.
-    static let all: [SealedColumn] = [
-        SealedColumn(table: "connection", column: "sealedAccessToken", primaryKey: "id", contextColumns: ["environment", "merchantId"]) {
-            TokenVault.Context.accessToken(environment: $0["environment", default: ""], merchantId: $0["merchantId", default: ""])
-        },
-        SealedColumn(table: "connection", column: "sealedRefreshToken", primaryKey: "id", contextColumns: ["environment", "merchantId"]) {
-            TokenVault.Context.refreshToken(environment: $0["environment", default: ""], merchantId: $0["merchantId", default: ""])
-        },
-        SealedColumn(table: "authorization", column: "sealedCodeVerifier", primaryKey: "stateHash", contextColumns: ["stateHash"]) {
-            TokenVault.Context.codeVerifier(stateHash: $0["stateHash", default: ""])
-        },
-        SealedColumn(table: "adminUser", column: "totpSecretSealed", primaryKey: "id", contextColumns: ["name"]) {
-            TokenVault.Context.adminTOTPSecret(adminName: $0["name", default: ""])
-        },
-        SealedColumn(table: "partner", column: "webhookSecretSealed", primaryKey: "id", contextColumns: ["id"]) {
-            TokenVault.Context.partnerSecret(partnerId: $0["id", default: ""])
-        },
-    ]
+    /// How reports name it.
+    var name: String { rawValue }
+
+    /// What a sealed value's context is made of, read from the row that owns it.
+    enum ContextField: String, Sendable {
+        case environment, merchantId, stateHash, adminName, partnerId
+    }
+
+    /// The fields `context` reads.
+    var contextFields: [ContextField] {
+        switch self {
+        case .connectionAccessToken, .connectionRefreshToken: [.environment, .merchantId]
+        case .authorizationCodeVerifier: [.stateHash]
+        case .adminTOTPSecret: [.adminName]
+        case .partnerWebhookSecret: [.partnerId]
+        }
+    }
+
+    /// The context the value was sealed with, from the owning row's `contextFields`.
+    func context(_ fields: [ContextField: String]) -> String {
+        switch self {
+        case .connectionAccessToken:
+            TokenVault.Context.accessToken(environment: fields[.environment, default: ""], merchantId: fields[.merchantId, default: ""])
+        case .connectionRefreshToken:
+            TokenVault.Context.refreshToken(environment: fields[.environment, default: ""], merchantId: fields[.merchantId, default: ""])
+        case .authorizationCodeVerifier: TokenVault.Context.codeVerifier(stateHash: fields[.stateHash, default: ""])
+        case .adminTOTPSecret: TokenVault.Context.adminTOTPSecret(adminName: fields[.adminName, default: ""])
+        case .partnerWebhookSecret: TokenVault.Context.partnerSecret(partnerId: fields[.partnerId, default: ""])
+        }
+    }
 }

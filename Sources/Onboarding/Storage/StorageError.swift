@@ -1,24 +1,9 @@
-import GRDB
-
 /// Why the store could not do what was asked; the domain maps it to "our database is unavailable", never to Square.
 enum StorageError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The database could not be reached, was busy past its timeout, or failed to read or write.
     case unavailable(String)
     /// The schema refused the write (a unique key, a check, a foreign key).
     case constraintViolated(String)
-
-    /// Classifies an engine error; the text names the engine's result code and message, never statement arguments.
-    init(_ error: any Error) {
-        if let error = error as? StorageError {
-            self = error
-        } else if let error = error as? DatabaseError, error.resultCode == .SQLITE_CONSTRAINT {
-            self = .constraintViolated(error.message ?? "\(error.resultCode)")
-        } else if let error = error as? DatabaseError {
-            self = .unavailable("\(error.resultCode): \(error.message ?? "")")
-        } else {
-            self = .unavailable("\(type(of: error))")
-        }
-    }
 
     var description: String {
         switch self {

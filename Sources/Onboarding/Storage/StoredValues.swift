@@ -1,8 +1,7 @@
 import Foundation
-import GRDB
 
 /// Where a connection stands; stored as text, checked by the schema.
-enum ConnectionStatus: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+enum ConnectionStatus: String, Codable, Sendable, CaseIterable {
     case active
     case needsReauth = "needs_reauth"
     case revoked
@@ -13,7 +12,7 @@ enum ConnectionStatus: String, Codable, Sendable, CaseIterable, DatabaseValueCon
 }
 
 /// Which OAuth flow an authorization used: PKCE alone, or the code flow with the client secret.
-public enum OAuthFlow: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+public enum OAuthFlow: String, Codable, Sendable, CaseIterable {
     /// PKCE only: no client secret in the exchange; refresh tokens are single-use and expire after 90 days.
     case pkce
     /// Authorization code with the client secret (and PKCE too): refresh tokens do not expire.
@@ -21,7 +20,7 @@ public enum OAuthFlow: String, Codable, Sendable, CaseIterable, DatabaseValueCon
 }
 
 /// How an authorization attempt ended; nil while it is open.
-enum AuthorizationOutcome: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+enum AuthorizationOutcome: String, Codable, Sendable, CaseIterable {
     case consumed
     case connected
     case denied
@@ -35,7 +34,7 @@ enum AuthorizationOutcome: String, Codable, Sendable, CaseIterable, DatabaseValu
 }
 
 /// What an audit event records; stored as text, checked by the schema.
-enum AuditAction: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+enum AuditAction: String, Codable, Sendable, CaseIterable {
     case authorizationStarted = "authorization.started"
     case authorizationRejected = "authorization.rejected"
     case authorizationDenied = "authorization.denied"
@@ -93,7 +92,7 @@ enum AuditAction: String, Codable, Sendable, CaseIterable, DatabaseValueConverti
 }
 
 /// What an admin may do; each role grants the ones below it. Stored as text, checked by the schema.
-package enum AdminRole: String, Codable, Sendable, CaseIterable, Comparable, DatabaseValueConvertible {
+package enum AdminRole: String, Codable, Sendable, CaseIterable, Comparable {
     /// Reads every page.
     case viewer
     /// Also acts on connections (refresh, check, revoke).
@@ -110,7 +109,7 @@ package enum AdminRole: String, Codable, Sendable, CaseIterable, Comparable, Dat
 }
 
 /// Who did something: stored as `merchant`, `system`, `square`, `cli`, `admin:NAME` or `partner:ID`.
-enum AuditActor: Codable, Sendable, Hashable, CustomStringConvertible, DatabaseValueConvertible {
+enum AuditActor: Codable, Sendable, Hashable, CustomStringConvertible {
     case merchant
     case system
     case square
@@ -157,12 +156,6 @@ enum AuditActor: Codable, Sendable, Hashable, CustomStringConvertible, DatabaseV
     func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
-    }
-
-    var databaseValue: DatabaseValue { description.databaseValue }
-
-    static func fromDatabaseValue(_ value: DatabaseValue) -> AuditActor? {
-        String.fromDatabaseValue(value).flatMap(AuditActor.init)
     }
 
     /// The SQL condition the schema checks actor columns with.

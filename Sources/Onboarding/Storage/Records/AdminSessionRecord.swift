@@ -1,10 +1,7 @@
 import Foundation
-import GRDB
 
 /// A signed-in admin browser: the cookie only as its SHA-256 hash, the forms' CSRF token, and when it ends.
-struct AdminSessionRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "adminSession"
-
+struct AdminSessionRecord: Codable, Sendable, Equatable {
     var sessionHash: String
     var adminUserId: Int64
     var csrfToken: String
@@ -14,13 +11,6 @@ struct AdminSessionRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
     var idleExpiresAt: Date
     /// The absolute end, however active the session is.
     var expiresAt: Date
-
-    enum Columns {
-        static let sessionHash = Column(CodingKeys.sessionHash)
-        static let adminUserId = Column(CodingKeys.adminUserId)
-        static let idleExpiresAt = Column(CodingKeys.idleExpiresAt)
-        static let expiresAt = Column(CodingKeys.expiresAt)
-    }
 
     /// Whether the session still lets its browser in at `now`.
     func isLive(at now: Date) -> Bool { now < idleExpiresAt && now < expiresAt }

@@ -1,12 +1,9 @@
 import Foundation
-import GRDB
 
 /// A person who may sign in to the admin dashboard: a unique name, a role and an scrypt password hash.
 ///
 /// The TOTP columns are empty until the admin sets up a second factor (`AdminSecondFactor`).
-struct AdminUserRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    static let databaseTableName = "adminUser"
-
+struct AdminUserRecord: Codable, Sendable, Equatable {
     var id: Int64?
     var name: String
     var role: AdminRole
@@ -23,16 +20,6 @@ struct AdminUserRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePe
     var totpLastStep: Int? = nil
     /// Set when an owner added the admin with a one-time password: every page but choosing a new one is closed.
     var passwordChangeRequired: Bool = false
-
-    enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let name = Column(CodingKeys.name)
-        static let role = Column(CodingKeys.role)
-    }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
 
     /// Whether a second factor is set up.
     var totpEnabled: Bool { totpEnabledAt != nil }

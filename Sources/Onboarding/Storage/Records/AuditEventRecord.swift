@@ -1,10 +1,7 @@
 import Foundation
-import GRDB
 
 /// Append-only record of who did what; never holds a secret.
-struct AuditEventRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    static let databaseTableName = "auditEvent"
-
+struct AuditEventRecord: Codable, Sendable, Equatable {
     var id: Int64?
     var occurredAt: Date
     var actor: AuditActor
@@ -18,15 +15,5 @@ struct AuditEventRecord: Codable, Sendable, Equatable, FetchableRecord, MutableP
         self.action = action
         self.merchantId = merchantId
         self.detail = detail
-    }
-
-    enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let action = Column(CodingKeys.action)
-        static let merchantId = Column(CodingKeys.merchantId)
-    }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
     }
 }

@@ -1,10 +1,7 @@
 import Foundation
-import GRDB
 
 /// A partner's `Idempotency-Key` and the answer its first request got, replayed for a retry of the same request.
-struct IdempotencyKeyRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "idempotencyKey"
-
+struct IdempotencyKeyRecord: Codable, Sendable, Equatable {
     var partnerId: String
     var key: String
     /// SHA-256 of method, path and body: the same key with another request is refused, not replayed.
@@ -13,10 +10,4 @@ struct IdempotencyKeyRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     /// The JSON answer; never one that holds a token (the access-token endpoint stores none).
     var body: String
     var createdAt: Date
-
-    enum Columns {
-        static let partnerId = Column(CodingKeys.partnerId)
-        static let key = Column(CodingKeys.key)
-        static let createdAt = Column(CodingKeys.createdAt)
-    }
 }

@@ -1,10 +1,7 @@
 import Foundation
-import GRDB
 
 /// A partner's invitation for one merchant to connect, ending at the partner's return URL.
-struct OnboardingLinkRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "onboardingLink"
-
+struct OnboardingLinkRecord: Codable, Sendable, Equatable {
     /// `lnk_…`, random and unguessable: the link's URL is `/connect/{id}`.
     var id: String
     var partnerId: String
@@ -27,13 +24,6 @@ struct OnboardingLinkRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     var result: LinkResult? = nil
     /// The error code when `result` is `error` (the signed return's `error`).
     var resultError: String? = nil
-
-    enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let partnerId = Column(CodingKeys.partnerId)
-        static let usedAt = Column(CodingKeys.usedAt)
-        static let createdAt = Column(CodingKeys.createdAt)
-    }
 }
 
 extension OnboardingLinkRecord {
@@ -54,7 +44,7 @@ enum LinkStatus: String, Sendable, CaseIterable {
 }
 
 /// How the flow a link started ended: the `result` of `onboarding_link.completed` and of the link itself.
-enum LinkResult: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+enum LinkResult: String, Codable, Sendable, CaseIterable {
     /// A merchant new to the partner connected (the signed return's `result=created`).
     case connected
     /// The partner's live connection was authorised again.
@@ -67,7 +57,7 @@ enum LinkResult: String, Codable, Sendable, CaseIterable, DatabaseValueConvertib
 }
 
 /// How the partner's page opens the flow: a full-page redirect, or a popup that reports back with `postMessage`.
-enum LinkMode: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+enum LinkMode: String, Codable, Sendable, CaseIterable {
     case redirect
     case popup
 }

@@ -1,10 +1,7 @@
 import Foundation
-import GRDB
 
 /// One API key of a partner, as a hash: the key itself is shown once, when it is made.
-struct PartnerApiKeyRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    static let databaseTableName = "partnerApiKey"
-
+struct PartnerApiKeyRecord: Codable, Sendable, Equatable {
     var id: Int64?
     var partnerId: String
     /// The key's first part (`sok_XXXXXXXX`), unique: how a request's key is found and how people recognise it.
@@ -14,16 +11,4 @@ struct PartnerApiKeyRecord: Codable, Sendable, Equatable, FetchableRecord, Mutab
     var createdAt: Date
     var lastUsedAt: Date?
     var revokedAt: Date?
-
-    enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let partnerId = Column(CodingKeys.partnerId)
-        static let prefix = Column(CodingKeys.prefix)
-        static let revokedAt = Column(CodingKeys.revokedAt)
-        static let lastUsedAt = Column(CodingKeys.lastUsedAt)
-    }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
 }

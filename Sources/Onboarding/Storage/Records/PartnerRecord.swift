@@ -1,10 +1,7 @@
 import Foundation
-import GRDB
 
 /// A platform integration that sends merchants here: where they may return to, where its webhooks go, its secret.
-struct PartnerRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "partner"
-
+struct PartnerRecord: Codable, Sendable, Equatable {
     /// `ptn_…`, random; what the API, audit log and connections name the partner by.
     var id: String
     /// The short handle operators type (`partner add NAME`), unique.
@@ -22,11 +19,6 @@ struct PartnerRecord: Codable, Sendable, Equatable, FetchableRecord, Persistable
     var updatedAt: Date
     /// Set when a webhook was given up on after its retry window; cleared by the next delivery that succeeds.
     var webhookFailingSince: Date? = nil
-
-    enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let name = Column(CodingKeys.name)
-    }
 
     /// The allowed return URL prefixes as a list.
     var returnURLPrefixes: [String] { Self.lines(returnUrls) }

@@ -1,10 +1,7 @@
 import Foundation
-import GRDB
 
 /// One event for a partner in the webhook outbox, and how its delivery is going.
-struct WebhookDeliveryRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "webhookDelivery"
-
+struct WebhookDeliveryRecord: Codable, Sendable, Equatable {
     /// `msg_…`: the Standard Webhooks `webhook-id`, the same on every attempt, for the partner to deduplicate on.
     var id: String
     var partnerId: String
@@ -22,15 +19,6 @@ struct WebhookDeliveryRecord: Codable, Sendable, Equatable, FetchableRecord, Per
     var failedAt: Date?
     var lastStatus: Int?
     var lastError: String?
-
-    enum Columns {
-        static let id = Column(CodingKeys.id)
-        static let partnerId = Column(CodingKeys.partnerId)
-        static let createdAt = Column(CodingKeys.createdAt)
-        static let nextAttemptAt = Column(CodingKeys.nextAttemptAt)
-        static let deliveredAt = Column(CodingKeys.deliveredAt)
-        static let failedAt = Column(CodingKeys.failedAt)
-    }
 
     /// Delivered, given up on, or still being tried.
     var state: String { deliveredAt != nil ? "delivered" : (failedAt != nil ? "failed" : "pending") }
