@@ -8,7 +8,11 @@ public struct SymmetricKey: Sendable, Equatable, CustomStringConvertible {
     /// Wraps exactly 32 key bytes.
     public init(bytes: some Collection<UInt8>) throws {
         guard bytes.count == 32 else { throw CryptoError.invalidKeyLength(bytes.count) }
-        self.bytes = Array(bytes)
+        self.init(checked: Array(bytes))
+    }
+
+    private init(checked bytes: [UInt8]) {
+        self.bytes = bytes
     }
 
     /// Decodes a key from standard or URL-safe base64.
@@ -25,7 +29,7 @@ public struct SymmetricKey: Sendable, Equatable, CustomStringConvertible {
 
     /// A fresh random key.
     public static func generate() -> SymmetricKey {
-        try! SymmetricKey(bytes: SecureRandom.bytes(count: 32))
+        SymmetricKey(checked: SecureRandom.bytes(count: 32))
     }
 
     /// The key as standard base64, for writing into configuration.

@@ -10,6 +10,8 @@ struct AppServices: Sendable {
     let configuration: AppConfiguration
     let store: any OnboardingStore
     let square: SquareOAuthClient
+    /// Seals and opens every token and secret; built once here and handed to whoever needs it.
+    let vault: TokenVault
     let onboarding: OnboardingService
     let refresher: TokenRefresher
     let checker: TokenStatusChecker
@@ -40,6 +42,7 @@ struct AppServices: Sendable {
             logger: logger
         )
         let vault = TokenVault(keyRing: configuration.keyRing)
+        self.vault = vault
         checker = TokenStatusChecker(store: store, square: square, vault: vault, settings: configuration.tokenLife, clock: clock, logger: logger)
         newConnectionChecks = NewConnectionChecks(checker: checker, logger: logger)
         onboarding = OnboardingService(
@@ -51,7 +54,7 @@ struct AppServices: Sendable {
             logger: logger,
             newConnectionChecks: newConnectionChecks
         )
-        refresher = TokenRefresher(configuration: configuration, store: store, square: square, clock: clock, logger: logger)
+        refresher = TokenRefresher(configuration: configuration, store: store, square: square, vault: vault, clock: clock, logger: logger)
         retention = RetentionSweeper(store: store, settings: configuration.retention, clock: clock, logger: logger)
         admins = AdminAccounts(store: store, clock: clock, logger: logger)
         partners = PartnerDirectory(store: store, vault: vault, clock: clock, logger: logger)
@@ -71,6 +74,7 @@ struct AppServices: Sendable {
             clock: clock,
             logger: logger,
             keyRing: configuration.keyRing,
+            vault: vault,
             issuer: configuration.platformName
         )
     }
@@ -95,7 +99,7 @@ struct AppServices: Sendable {
         services.walCheckpointer = checkpointer
         let moved = try await EnvironmentIdentity(
             store: store,
-            vault: TokenVault(keyRing: configuration.keyRing),
+            vault: services.vault,
             configuration: configuration,
             clock: clock
         ).migrateLegacyNames()
@@ -153,7 +157,7 @@ func buildApplication(
         background.append(
             WebhookDispatcher(
                 store: services.store,
-                vault: TokenVault(keyRing: configuration.keyRing),
+                vault: services.vault,
                 clock: services.clock,
                 logger: logger,
                 targets: WebhookTargetGuard(allowPrivateTargets: configuration.webhooksAllowPrivateTargets)

@@ -26,6 +26,7 @@ struct AdminRowModelsTests {
     @Test func everyRowModelAnswersEachStoredProperty() throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         var connection = ConnectionRecord(
+            id: 1,
             environment: "sandbox",
             merchantId: "MLROW",
             tokenType: "bearer",

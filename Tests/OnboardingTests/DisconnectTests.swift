@@ -89,7 +89,7 @@ struct DisconnectTests {
     /// Puts the browser's connection into `status` the way the refresher or the status check would.
     static func move(_ h: H, to status: ConnectionStatus) async throws {
         let store = try h.database()
-        let id = try #require(try await h.stored("MLSANDBOXCAFE").id)
+        let id = try await h.stored("MLSANDBOXCAFE").id
         let audit = AuditEventRecord(occurredAt: Date(), actor: .system, action: .tokenNeedsReauth, merchantId: "MLSANDBOXCAFE")
         switch status {
         case .needsReauth: try await store.markNeedsReauth(connectionId: id, reason: "refused", now: Date(), audit: audit)

@@ -80,7 +80,7 @@ struct EnvironmentIdentityTests {
             #expect(rekeyed.count == 1 && rekeyed.first?.detail.contains("2 connection(s)") == true)
 
             let cafe = try await h.stored("MLSANDBOXCAFE")
-            let outcome = await services.refresher.refresh(connectionId: try #require(cafe.id), actor: .cli, force: true)
+            let outcome = await services.refresher.refresh(connectionId: cafe.id, actor: .cli, force: true)
             guard case .refreshed = outcome else {
                 Issue.record("a re-keyed connection refreshes: \(outcome)")
                 return

@@ -253,8 +253,8 @@ struct KeyRotationTests {
             #expect(!report.succeeded)
             #expect(
                 report.unreadable.map(\.description) == [
-                    "connection.sealedAccessToken row \(cafe.id!): key id 'lost' is not configured; left unchanged",
-                    "connection.sealedRefreshToken row \(bike.id!): does not open with key 'old' (tampered, or copied from another row); left unchanged",
+                    "connection.sealedAccessToken row \(cafe.id): key id 'lost' is not configured; left unchanged",
+                    "connection.sealedRefreshToken row \(bike.id): does not open with key 'old' (tampered, or copied from another row); left unchanged",
                 ]
             )
             #expect(report.columns.map(\.resealed) == [1, 1, 3, 0, 0])

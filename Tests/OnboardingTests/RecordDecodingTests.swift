@@ -10,7 +10,7 @@ struct RecordDecodingTests {
     static let moment = Date(timeIntervalSince1970: 1_790_000_000.5)  // milliseconds survive the text format exactly
 
     static let everyFieldSet = ConnectionRecord(
-        id: nil,
+        id: 41,
         environment: "sandbox",
         merchantId: "MLFULL",
         sealedAccessToken: "sb1.k.access",
@@ -40,7 +40,7 @@ struct RecordDecodingTests {
     )
 
     static let noOptionalSet = ConnectionRecord(
-        id: nil,
+        id: 42,
         environment: "production",
         merchantId: "MLBARE",
         sealedAccessToken: nil,
@@ -70,11 +70,9 @@ struct RecordDecodingTests {
         let queue = try DatabaseQueue()
         _ = try AppDatabase(queue)
         let (inserted, fetched) = try await queue.write { db in
-            var record = stored
-            try record.insert(db)
-            return (record, try ConnectionRecord.fetchOne(db, sql: "SELECT * FROM connection WHERE id = ?", arguments: [record.id]))
+            try stored.insert(db)
+            return (stored, try ConnectionRecord.fetchOne(db, sql: "SELECT * FROM connection WHERE id = ?", arguments: [stored.id]))
         }
-        #expect(inserted.id != nil)
         #expect(fetched == inserted)
     }
 

@@ -26,7 +26,7 @@ struct RefreshCrashTests {
 
             let services = try await harness.services()
             #expect(
-                await services.refresher.refresh(connectionId: after.id!, actor: .admin("test"), force: true) == .busy,
+                await services.refresher.refresh(connectionId: after.id, actor: .admin("test"), force: true) == .busy,
                 "nobody refreshes while the lease holds"
             )
             harness.advanceTime(seconds: lease.timeIntervalSince(harness.clock.appClock.now()) + 1)

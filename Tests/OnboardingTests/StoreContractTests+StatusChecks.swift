@@ -16,7 +16,7 @@ extension StoreContractTests {
                 return connection
             }
         )
-        return Dictionary(uniqueKeysWithValues: try await store.allConnections().map { ($0.merchantId, $0.id!) })
+        return Dictionary(uniqueKeysWithValues: try await store.allConnections().map { ($0.merchantId, $0.id) })
     }
 
     /// Every page from the start, following each from the last row of the one before, as the sweep reads them.

@@ -95,7 +95,7 @@ struct TokenRefresherTests {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
             let services = try await harness.services()
-            let id = try #require(try await harness.stored("MLSANDBOXCAFE").id)
+            let id = try await harness.stored("MLSANDBOXCAFE").id
             harness.emulator.inject(.latency(milliseconds: 400, path: "/oauth2/token"))
             let callsBefore = harness.tokenCalls
             async let admin = services.refresher.refresh(connectionId: id, actor: .admin("alice"), force: true)
@@ -189,6 +189,7 @@ struct TokenRefresherTests {
         let settings = try ServiceHarness.settings(["refresh.ageHours": "\(29 * 24)", "refresh.marginHours": "24"])
         let now = Date()
         var connection = ConnectionRecord(
+            id: 1,
             environment: "sandbox",
             merchantId: "M1",
             sealedRefreshToken: "sb1.x.y",

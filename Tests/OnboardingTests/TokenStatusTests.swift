@@ -12,7 +12,7 @@ struct TokenStatusTests {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
             let services = try await harness.services()
-            let id = try #require(try await harness.stored("MLSANDBOXCAFE").id)
+            let id = try await harness.stored("MLSANDBOXCAFE").id
             harness.advanceTime(seconds: 60)
             let outcome = await services.checker.check(connectionId: id, actor: .admin("alice"))
             guard case .valid(let scopes, let expiresAt) = outcome else {
@@ -31,7 +31,7 @@ struct TokenStatusTests {
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
             // A refresh age longer than the token's life, so only the status check can notice.
             let services = try await harness.services(["refresh.ageHours": "\(29 * 24)", "refresh.marginHours": "1"])
-            let id = try #require(try await harness.stored("MLSANDBOXCAFE").id)
+            let id = try await harness.stored("MLSANDBOXCAFE").id
             harness.advanceTime(days: 30.5)
             #expect(await services.checker.check(connectionId: id, actor: .system) == .expired)
             #expect(try await harness.stored("MLSANDBOXCAFE").status == .expired)
@@ -50,7 +50,7 @@ struct TokenStatusTests {
         try await ServiceHarness.run { harness in
             try await harness.connectMerchants(["MLSANDBOXCAFE"])
             let services = try await harness.services()
-            let id = try #require(try await harness.stored("MLSANDBOXCAFE").id)
+            let id = try await harness.stored("MLSANDBOXCAFE").id
             #expect(harness.emulator.revokeAsMerchant(merchantId: "MLSANDBOXCAFE"))
             #expect(await services.checker.check(connectionId: id, actor: .system) == .revoked)
             let connection = try await harness.stored("MLSANDBOXCAFE")
@@ -66,7 +66,7 @@ struct TokenStatusTests {
             let services = try await harness.services()
             let before = try await harness.stored("MLSANDBOXCAFE")
             harness.emulator.inject(.status(503, path: "/oauth2/token/status"))
-            let outcome = await services.checker.check(connectionId: before.id!, actor: .system)
+            let outcome = await services.checker.check(connectionId: before.id, actor: .system)
             guard case .unknown(let reason) = outcome else {
                 Issue.record("expected unknown, got \(outcome)")
                 return

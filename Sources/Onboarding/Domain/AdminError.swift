@@ -63,10 +63,5 @@ enum AdminError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// Runs one storage operation for the admin services; a failure is logged with what was being done.
 func storingAdmin<T>(_ what: String, logger: Logger, _ operation: () async throws -> T) async throws(AdminError) -> T {
-    do {
-        return try await operation()
-    } catch {
-        logger.error("Database failure while \(what)", metadata: ["error": "\(error)"])
-        throw .storageUnavailable
-    }
+    try await storageCall(what, logger: logger, unavailable: AdminError.storageUnavailable, operation)
 }

@@ -20,13 +20,21 @@ struct AdminSessions: Sendable {
     /// How long the code step may take after the password.
     static let challengeLifetime: TimeInterval = 300
 
-    init(store: any AdminStore & SignInStore & AuditLog, settings: AdminSettings, clock: AppClock, logger: Logger, keyRing: KeyRing, issuer: String) {
+    init(
+        store: any AdminStore & SignInStore & AuditLog,
+        settings: AdminSettings,
+        clock: AppClock,
+        logger: Logger,
+        keyRing: KeyRing,
+        vault: TokenVault,
+        issuer: String
+    ) {
         self.store = store
         self.settings = settings
         self.clock = clock
         self.logger = logger
         self.keyRing = keyRing
-        secondFactor = AdminSecondFactor(store: store, vault: TokenVault(keyRing: keyRing), clock: clock, logger: logger, issuer: issuer)
+        secondFactor = AdminSecondFactor(store: store, vault: vault, clock: clock, logger: logger, issuer: issuer)
         // Any salt and digest will do: nothing matches it, and checking it runs scrypt at the cost new hashes use.
         let cost = PasswordHash.Parameters.interactive
         unknownNameHash =

@@ -22,13 +22,13 @@ struct EnvironmentIdentity: Sendable {
         guard collisions.isEmpty else {
             throw EnvironmentIdentityError.collision(
                 target: target,
-                rows: collisions.values.flatMap { $0 }.sorted { $0.id ?? 0 < $1.id ?? 0 }
-                    .map { "connection \($0.id ?? 0) (merchant \($0.merchantId), environment \($0.environment))" }
+                rows: collisions.values.flatMap { $0 }.sorted { $0.id < $1.id }
+                    .map { "connection \($0.id) (merchant \($0.merchantId), environment \($0.environment))" }
             )
         }
         var changes: [ConnectionRekey] = []
         for row in rows where row.environment != target {
-            guard let id = row.id else { continue }
+            let id = row.id
             do {
                 changes.append(
                     ConnectionRekey(

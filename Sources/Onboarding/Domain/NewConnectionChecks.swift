@@ -51,18 +51,14 @@ final class NewConnectionChecks: Service, Sendable {
     func run() async {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
-                var running = 0
+                var limit = ConcurrencyLimit(concurrency)
                 for await connectionId in queue {
                     if let started = shutdownStarted.withLock({ $0 }), ContinuousClock.now - started > drainLimit {
                         logger.notice("Shutting down: the status sweep will check the connections still queued")
                         break
                     }
-                    if running == concurrency {
-                        await group.next()
-                        running -= 1
-                    }
-                    group.addTask { _ = await self.checker.check(connectionId: connectionId, actor: .system) }
-                    running += 1
+                    await limit.waitForSlot(in: &group)
+                    limit.add(to: &group) { _ = await self.checker.check(connectionId: connectionId, actor: .system) }
                 }
             }
         } onGracefulShutdown: {

@@ -217,7 +217,7 @@ struct OnboardingService: Sendable {
             )
             throw .connectedThroughAnotherPartner
         }
-        if let id = saved.connection.id { newConnectionChecks?.enqueue(connectionId: id) }
+        newConnectionChecks?.enqueue(connectionId: saved.connection.id)
         logger.info("Merchant connected", metadata: ["merchant_id": .string(merchantId)])
         let partnerReturn = partnerLink.flatMap { found in
             returnToPartner(
@@ -247,15 +247,24 @@ struct OnboardingService: Sendable {
     /// Square does not confirm; one that no longer works for the platform (`needs_reauth`, `expired`) is ended here
     /// whatever Square answers, and the audit log says what Square said.
     func disconnect(_ connection: ConnectionRecord, actor: AuditActor) async throws(OnboardingError) -> ConnectionRecord {
-        guard connection.status != .revoked, let id = connection.id else { return connection }
-        let result = await disconnects.run(id) {
+        try await disconnectJoining(connection, actor: actor).connection
+    }
+
+    /// `disconnect`, saying whether this call joined a disconnect of the connection already running in this process.
+    func disconnectJoining(
+        _ connection: ConnectionRecord,
+        actor: AuditActor
+    ) async throws(OnboardingError) -> (connection: ConnectionRecord, joined: Bool) {
+        guard connection.status != .revoked else { return (connection, false) }
+        let id = connection.id
+        let answer = await disconnects.run(id) {
             do throws(OnboardingError) {
                 return .success(try await self.revokeOnce(connectionId: id, actor: actor))
             } catch {
                 return .failure(error)
             }
         }
-        return try result.get()
+        return (try answer.result.get(), answer.joined)
     }
 
     /// How long a revocation claim holds: two whole Square calls and a margin.
@@ -375,13 +384,7 @@ struct OnboardingService: Sendable {
         merchantId: String? = nil,
         _ operation: () async throws -> T
     ) async throws(OnboardingError) -> T {
-        do {
-            return try await operation()
-        } catch {
-            var metadata: Logger.Metadata = ["error": "\(error)"]
-            if let merchantId { metadata["merchant_id"] = .string(merchantId) }
-            logger.error("Database failure while \(what)", metadata: metadata)
-            throw .storageUnavailable
-        }
+        let metadata: Logger.Metadata = merchantId.map { ["merchant_id": .string($0)] } ?? [:]
+        return try await storageCall(what, logger: logger, metadata: metadata, unavailable: OnboardingError.storageUnavailable, operation)
     }
 }

@@ -145,7 +145,8 @@ struct PartnerAPIService: Sendable {
         var connection = try await connection(merchantId: merchantId, for: partner)
         var refreshed = false
         if !isValid(connection, for: margin) {
-            guard connection.status == .active, let id = connection.id else { throw .connectionNotUsable(status: connection.status) }
+            guard connection.status == .active else { throw .connectionNotUsable(status: connection.status) }
+            let id = connection.id
             let outcome = await refresher.refresh(connectionId: id, actor: .partner(partner.id), force: true)
             switch outcome {
             case .refreshed, .busy, .notDue:

@@ -92,10 +92,5 @@ enum PartnerError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// Runs one storage operation for the partner services; a failure is logged with what was being done.
 func storingPartner<T>(_ what: String, logger: Logger, _ operation: () async throws -> T) async throws(PartnerError) -> T {
-    do {
-        return try await operation()
-    } catch {
-        logger.error("Database failure while \(what)", metadata: ["error": "\(error)"])
-        throw .storageUnavailable
-    }
+    try await storageCall(what, logger: logger, unavailable: PartnerError.storageUnavailable, operation)
 }

@@ -88,13 +88,12 @@ extension TokenRefresher {
             var page: ArraySlice<Int64> = []
             var queue: ArraySlice<RefreshLease> = []
             var leasedAt = clock.now()
-            var running = 0
+            var limit = ConcurrencyLimit(settings.concurrency)
             while true {
-                if running == settings.concurrency, let (merchant, outcome) = await group.next() {
-                    running -= 1
+                if let (merchant, outcome) = await limit.waitForSlot(in: &group) {
                     finish(merchant, outcome, into: &report)
                 }
-                if running > 0, settings.pacing > .zero {
+                if limit.running > 0, settings.pacing > .zero {
                     try? await Task.sleep(for: settings.pacing * Double.random(in: 0...1))
                 }
                 // Asked after waiting for a free slot and the pause, right before starting: a shutdown may have begun.
@@ -127,13 +126,12 @@ extension TokenRefresher {
                 let lease = queue.removeFirst()
                 // The lease outlasts two Square calls; a row not started within half of it is let go, never refreshed late.
                 guard clock.now() <= leasedAt.addingTimeInterval(settings.leaseDuration / 2) else {
-                    unused.append(lease.connection.id!)
+                    unused.append(lease.connection.id)
                     continue
                 }
-                running += 1
-                group.addTask { (lease.connection.merchantId, await self.refresh(leased: lease, actor: actor)) }
+                limit.add(to: &group) { (lease.connection.merchantId, await self.refresh(leased: lease, actor: actor)) }
             }
-            unused += queue.map { $0.connection.id! }
+            unused += queue.map { $0.connection.id }
             for await (merchant, outcome) in group { finish(merchant, outcome, into: &report) }
         }
         if !unused.isEmpty {
@@ -162,13 +160,12 @@ extension TokenRefresher {
                 report.count(outcome)
                 finished(report, merchantId, outcome)
             }
-            var running = 0
+            var limit = ConcurrencyLimit(settings.concurrency)
             for connection in connections {
-                if running == settings.concurrency, let (merchant, outcome) = await group.next() {
-                    running -= 1
+                if let (merchant, outcome) = await limit.waitForSlot(in: &group) {
                     finish(merchant, outcome)
                 }
-                if running > 0, settings.pacing > .zero {
+                if limit.running > 0, settings.pacing > .zero {
                     try? await Task.sleep(for: settings.pacing * Double.random(in: 0...1))
                 }
                 // Asked after waiting for a free slot and the pause, right before starting: a shutdown may have begun.
@@ -176,9 +173,8 @@ extension TokenRefresher {
                     report.stoppedEarly = true
                     break
                 }
-                running += 1
-                group.addTask {
-                    (connection.merchantId, await self.refresh(connectionId: connection.id!, actor: actor, force: force))
+                limit.add(to: &group) {
+                    (connection.merchantId, await self.refresh(connectionId: connection.id, actor: actor, force: force))
                 }
             }
             for await (merchant, outcome) in group { finish(merchant, outcome) }

@@ -76,10 +76,9 @@ extension TokenStatusChecker {
             var page: ArraySlice<DueStatusCheck> = []
             var last: DueStatusCheck?
             var readAll = false
-            var running = 0
+            var limit = ConcurrencyLimit(settings.concurrency)
             while true {
-                if running == settings.concurrency, let result = await group.next() {
-                    running -= 1
+                if let result = await limit.waitForSlot(in: &group) {
                     finished(result)
                 }
                 // Asked after waiting for a free slot, right before starting: a shutdown may have begun.
@@ -101,8 +100,7 @@ extension TokenStatusChecker {
                     if page.isEmpty { break }
                 }
                 let id = page.removeFirst().id
-                running += 1
-                group.addTask {
+                limit.add(to: &group) {
                     let (merchantId, outcome) = await self.check(connectionId: id, actor: actor, auditUnchanged: false)
                     return Checked(id: id, merchantId: merchantId, outcome: outcome)
                 }

@@ -29,51 +29,50 @@ actor TokenRefresher {
     nonisolated let clientSecret: Secret?
     nonisolated let clock: AppClock
     nonisolated let logger: Logger
-    /// Writes finished refreshes in group commits.
-    nonisolated let committer: RefreshCommitter
     /// This process's name on leases it takes.
     nonisolated let owner = "worker-" + SecureRandom.urlSafeToken(byteCount: 9)
-    private var inFlight: [Int64: Task<Outcome, Never>] = [:]
+    /// One refresh per connection in this process; a caller meanwhile joins it.
+    private let refreshes = SingleFlight<Int64, Outcome, Never>()
 
-    init(configuration: AppConfiguration, store: any OnboardingStore, square: SquareOAuthClient, clock: AppClock, logger: Logger) {
+    init(
+        configuration: AppConfiguration,
+        store: any OnboardingStore,
+        square: SquareOAuthClient,
+        vault: TokenVault,
+        clock: AppClock,
+        logger: Logger
+    ) {
         settings = configuration.tokenLife
         self.store = store
         self.square = square
-        vault = TokenVault(keyRing: configuration.keyRing)
+        self.vault = vault
         clientId = configuration.squareClientId
         clientSecret = configuration.squareClientSecret
         self.clock = clock
         self.logger = logger
-        committer = RefreshCommitter(store: store)
     }
 
     /// Refreshes one connection now, or joins the refresh of it already running in this process.
     ///
     /// `force` refreshes even when not due (an admin's or partner's request); `actor` is recorded in the audit log.
     func refresh(connectionId: Int64, actor: AuditActor, force: Bool) async -> Outcome {
-        if let running = inFlight[connectionId] { return await running.value }
-        let task = Task { await self.leaseAndRefresh(connectionId: connectionId, actor: actor, force: force) }
-        inFlight[connectionId] = task
-        let outcome = await task.value
-        inFlight[connectionId] = nil
-        Telemetry.refreshed(outcome)
-        return outcome
+        await counted(refreshes.run(connectionId) { .success(await self.leaseAndRefresh(connectionId: connectionId, actor: actor, force: force)) })
     }
 
     /// Refreshes a connection a pass already leased, registered like `refresh(connectionId:actor:force:)` so callers join it.
     func refresh(leased lease: RefreshLease, actor: AuditActor) async -> Outcome {
-        let id = lease.connection.id!
-        if let running = inFlight[id] { return await running.value }
-        let task = Task { await self.refresh(lease, actor: actor) }
-        inFlight[id] = task
-        let outcome = await task.value
-        inFlight[id] = nil
-        Telemetry.refreshed(outcome)
-        return outcome
+        await counted(refreshes.run(lease.connection.id) { .success(await self.refresh(lease, actor: actor)) })
     }
 
     /// How many refreshes this process has running.
-    var refreshesInFlight: Int { inFlight.count }
+    var refreshesInFlight: Int { get async { await refreshes.inFlight } }
+
+    /// The outcome, counted in the metrics once per refresh (not again for each caller that joined it).
+    private func counted(_ answer: SingleFlight<Int64, Outcome, Never>.Answer) -> Outcome {
+        let outcome = answer.result.get()
+        if !answer.joined { Telemetry.refreshed(outcome) }
+        return outcome
+    }
 
     private nonisolated func leaseAndRefresh(connectionId: Int64, actor: AuditActor, force: Bool) async -> Outcome {
         let leased: Result<RefreshLease, LeaseRefusal>
@@ -100,7 +99,7 @@ actor TokenRefresher {
 
     private nonisolated func refresh(_ lease: RefreshLease, actor: AuditActor) async -> Outcome {
         let connection = lease.connection
-        let id = connection.id!
+        let id = connection.id
         let merchant = connection.merchantId
         let refreshToken: Secret
         do {
@@ -160,19 +159,17 @@ actor TokenRefresher {
                     refreshTokenExpiresAt: answer.refreshTokenExpiresAt.flatMap(SquareDate.parse),
                     shortLived: answer.shortLived ?? false
                 )
-                let saved = try await committer.save(
-                    RefreshSave(
-                        tokens: tokens,
-                        connectionId: connection.id!,
-                        now: now,
-                        audit: AuditEventRecord(
-                            occurredAt: now,
-                            actor: actor,
-                            action: .tokenRefreshed,
-                            merchantId: connection.merchantId,
-                            detail:
-                                "expires_at=\(answer.expiresAt ?? "-") refresh_token_rotated=\(answer.refreshToken != nil && connection.flow == .pkce)"
-                        )
+                let saved = try await store.saveRefreshedTokens(
+                    tokens,
+                    connectionId: connection.id,
+                    now: now,
+                    audit: AuditEventRecord(
+                        occurredAt: now,
+                        actor: actor,
+                        action: .tokenRefreshed,
+                        merchantId: connection.merchantId,
+                        detail:
+                            "expires_at=\(answer.expiresAt ?? "-") refresh_token_rotated=\(answer.refreshToken != nil && connection.flow == .pkce)"
                     )
                 )
                 guard saved else { return .revokedMeanwhile }
@@ -202,7 +199,7 @@ actor TokenRefresher {
             }
             do {
                 try await store.markNeedsReauth(
-                    connectionId: connection.id!,
+                    connectionId: connection.id,
                     reason: reason,
                     now: now,
                     audit: AuditEventRecord(
@@ -227,7 +224,7 @@ actor TokenRefresher {
                 reason += "; Square may have used the single-use refresh token"
             }
             return await retryLater(
-                connection.id!,
+                connection.id,
                 merchant: connection.merchantId,
                 actor: actor,
                 failures: connection.refreshFailureCount + 1,

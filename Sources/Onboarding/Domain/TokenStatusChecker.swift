@@ -75,7 +75,7 @@ struct TokenStatusChecker: Sendable {
     }
 
     private func checkOnce(_ connection: ConnectionRecord, actor: AuditActor) async -> Outcome {
-        let connectionId = connection.id!
+        let connectionId = connection.id
         guard connection.status == .active, let sealed = connection.sealedAccessToken else {
             return .notCheckable(status: connection.status)
         }
@@ -110,7 +110,7 @@ struct TokenStatusChecker: Sendable {
     }
 
     private func record(code: String, connection: ConnectionRecord, actor: AuditActor, now: Date) async -> Outcome {
-        let id = connection.id!
+        let id = connection.id
         let merchant = connection.merchantId
         do {
             switch code {

@@ -48,14 +48,10 @@ struct WebhookDispatcher: Service {
             return 0
         }
         await withTaskGroup(of: Void.self) { group in
-            var running = 0
+            var limit = ConcurrencyLimit(concurrency)
             for delivery in due {
-                if running == concurrency {
-                    await group.next()
-                    running -= 1
-                }
-                group.addTask { await attempt(delivery, client: client) }
-                running += 1
+                await limit.waitForSlot(in: &group)
+                limit.add(to: &group) { await attempt(delivery, client: client) }
             }
         }
         return due.count

@@ -71,7 +71,16 @@ func buildRouter(
     admin.add(.viewer, partnerPages.viewerEndpoints)
     admin.add(.operator, partnerPages.operatorEndpoints)
     admin.add(.owner, AdminPartnerOwnerController(pages: pages, partners: services.partners).endpoints)
-    let connectionDetail = AdminConnectionController(services: services, pages: pages)
+    let connectionDetail = AdminConnectionController(
+        store: services.store,
+        onboarding: service,
+        checker: services.checker,
+        refresher: services.refresher,
+        vault: services.vault,
+        environment: environment,
+        pages: pages,
+        logger: services.logger
+    )
     admin.add(.viewer, connectionDetail.viewerEndpoints)
     admin.add(.operator, connectionDetail.operatorEndpoints)
     let account = AdminAccountController(

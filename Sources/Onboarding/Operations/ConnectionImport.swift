@@ -114,7 +114,9 @@ public struct ConnectionImporter: Sendable {
             case .expired: .expired
             }
         let updatedAt = [imported.connectedAt, imported.lastRefreshedAt, imported.lastCheckedAt].compactMap { $0 }.max()!
+        // The id is the store's to give (`importConnections` does not read it).
         var record = ConnectionRecord(
+            id: 0,
             environment: environment,
             merchantId: imported.merchantId,
             sealedAccessToken: try vault.sealAccessToken(imported.accessToken, environment: environment, merchantId: imported.merchantId),

@@ -38,7 +38,7 @@ package enum StatusCheckOperation {
         }
         var report = StatusSweepReport()
         let environment = services.configuration.environmentIdentity
-        if let connection = try await services.store.connection(environment: environment, merchantId: merchantId), let id = connection.id {
+        if let id = try await services.store.connection(environment: environment, merchantId: merchantId)?.id {
             report.chosen = 1
             // A check someone asked for: in the audit log with its actor, whatever Square says.
             let outcome = await services.checker.check(connectionId: id, actor: .cli)

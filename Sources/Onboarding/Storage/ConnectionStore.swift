@@ -34,7 +34,8 @@ protocol ConnectionStore: Sendable {
     func connection(environment: String, merchantId: String) async throws(StorageError) -> ConnectionRecord?
 
     /// Adds connections made outside the OAuth flow (seeding, a move from another system) with their audit events, all
-    /// in one transaction; a merchant already connected in the same environment fails the whole batch.
+    /// in one transaction; a merchant already connected in the same environment fails the whole batch. The records'
+    /// ids are not read: each new row gets the next one.
     func importConnections(_ connections: [ConnectionRecord], audit: [AuditEventRecord]) async throws(StorageError)
 
     /// Every connection in id order (passes over one merchant, tests).

@@ -31,10 +31,6 @@ protocol TokenLifeStore: Sendable {
     /// same conditional update as `leaseForRefresh`; the others are left out of the answer.
     func leaseForRefresh(connectionIds: [Int64], owner: String, settings: TokenLifeSettings, now: Date) async throws(StorageError) -> [RefreshLease]
 
-    /// Stores several refreshes in one transaction (a group commit), each exactly as `saveRefreshedTokens` would;
-    /// one answer per save, in order: false for a connection revoked meanwhile.
-    func saveRefreshedTokens(_ saves: [RefreshSave]) async throws(StorageError) -> [Bool]
-
     /// Stores refreshed tokens, clears the lease and failures, and audits; false when the connection was revoked meanwhile.
     func saveRefreshedTokens(
         _ tokens: RefreshedTokens,
@@ -93,14 +89,6 @@ struct RefreshedTokens: Sendable {
     var expiresAt: Date?
     var refreshTokenExpiresAt: Date?
     var shortLived: Bool
-}
-
-/// One finished refresh to store: the sealed tokens, the row, when, and its audit event.
-struct RefreshSave: Sendable {
-    var tokens: RefreshedTokens
-    var connectionId: Int64
-    var now: Date
-    var audit: AuditEventRecord
 }
 
 /// A connection due for a status check, and its place in the due set's order (when it was last checked, then id).

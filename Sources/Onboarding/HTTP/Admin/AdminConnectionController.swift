@@ -1,20 +1,20 @@
 import Foundation
 import Hummingbird
+import Logging
 import OnboardCrypto
-import Synchronization
 
 /// One connection in the dashboard: every non-secret field, the access token's fingerprint, its audit history, and
 /// the operator's actions (check, refresh, disconnect), each answered by a redirect back with an outcome code.
 struct AdminConnectionController {
-    let services: AppServices
+    let store: any ConnectionStore & AuditLog
+    let onboarding: OnboardingService
+    let checker: TokenStatusChecker
+    let refresher: TokenRefresher
+    let vault: TokenVault
+    /// This service's environment: the connections it shows.
+    let environment: String
     let pages: PageRenderer
-    /// Connections a Disconnect of this process is running for: a press meanwhile shares its outcome, as "already".
-    private let disconnecting = InFlightDisconnects()
-
-    init(services: AppServices, pages: PageRenderer) {
-        self.services = services
-        self.pages = pages
-    }
+    let logger: Logger
 
     /// The page itself, for viewers and above.
     var viewerEndpoints: RouteCollection<AdminRequestContext> {
@@ -36,7 +36,7 @@ struct AdminConnectionController {
     /// GET /admin/connections/{merchant_id} — the connection, its fingerprint and history, and the outcome of the last action.
     @Sendable func detail(request: Request, context: AdminRequestContext) async throws -> Response {
         guard let connection = try await find(context) else { return notFound(context) }
-        let history = try await stored { try await services.store.auditEvents(merchantId: connection.merchantId) }
+        let history = try await stored { try await store.auditEvents(merchantId: connection.merchantId) }
         let outcome = request.uri.queryParameters.get("outcome").flatMap(AdminActionOutcome.init(rawValue:))
         let model = AdminConnectionPageModel(
             connection: connection,
@@ -52,7 +52,7 @@ struct AdminConnectionController {
     /// POST …/check — asks Square about the access token (RetrieveTokenStatus), as this admin.
     @Sendable func check(request: Request, context: AdminRequestContext) async throws -> Response {
         guard let connection = try await find(context) else { return notFound(context) }
-        let outcome = await services.checker.check(connectionId: connection.id!, actor: .admin(context.admin.admin.name))
+        let outcome = await checker.check(connectionId: connection.id, actor: .admin(context.admin.admin.name))
         let code: AdminActionOutcome =
             switch outcome {
             case .valid: .checkValid
@@ -69,7 +69,7 @@ struct AdminConnectionController {
     /// POST …/refresh — renews the tokens now, due or not, as this admin.
     @Sendable func refresh(request: Request, context: AdminRequestContext) async throws -> Response {
         guard let connection = try await find(context) else { return notFound(context) }
-        let outcome = await services.refresher.refresh(connectionId: connection.id!, actor: .admin(context.admin.admin.name), force: true)
+        let outcome = await refresher.refresh(connectionId: connection.id, actor: .admin(context.admin.admin.name), force: true)
         let code: AdminActionOutcome =
             switch outcome {
             case .refreshed: .refreshed
@@ -101,14 +101,11 @@ struct AdminConnectionController {
     @Sendable func disconnect(request: Request, context: AdminRequestContext) async throws -> Response {
         guard let connection = try await find(context) else { return notFound(context) }
         guard connection.status != .revoked else { return back(to: connection, .alreadyDisconnected) }
-        let id = connection.id!
-        let first = disconnecting.begin(id)
-        defer { if first { disconnecting.end(id) } }
         let code: AdminActionOutcome
         do {
             // A second press while the first runs joins it (one RevokeToken call) and reports the connection as it ends.
-            let ended = try await services.onboarding.disconnect(connection, actor: .admin(context.admin.admin.name))
-            code = ended.status != .revoked ? .squareNotAnswering : first ? .disconnected : .alreadyDisconnected
+            let ended = try await onboarding.disconnectJoining(connection, actor: .admin(context.admin.admin.name))
+            code = ended.connection.status != .revoked ? .squareNotAnswering : ended.joined ? .alreadyDisconnected : .disconnected
         } catch {
             switch error {
             case .disconnectNeedsClientSecret: code = .disconnectNeedsClientSecret
@@ -123,8 +120,7 @@ struct AdminConnectionController {
     /// The connection named in the path, in this service's environment; nil when there is none.
     private func find(_ context: AdminRequestContext) async throws -> ConnectionRecord? {
         let merchantId = try context.parameters.require("merchant_id")
-        let environment = services.configuration.environmentIdentity
-        return try await stored { try await services.store.connection(environment: environment, merchantId: merchantId) }
+        return try await stored { try await store.connection(environment: environment, merchantId: merchantId) }
     }
 
     /// The admin realm's 404 page: nothing was done.
@@ -139,7 +135,6 @@ struct AdminConnectionController {
     /// The first 12 hex digits of the SHA-256 of the access token, opened only to hash it; nil without one.
     private func fingerprint(of connection: ConnectionRecord) -> String? {
         guard let sealed = connection.sealedAccessToken else { return nil }
-        let vault = TokenVault(keyRing: services.configuration.keyRing)
         guard let token = try? vault.openAccessToken(sealed, environment: connection.environment, merchantId: connection.merchantId)
         else { return "cannot be opened (is its key in onboard.encryptionKeys?)" }
         return String(sha256Hex(token.value).prefix(12))
@@ -149,22 +144,7 @@ struct AdminConnectionController {
         Response(status: .seeOther, headers: [.location: AdminConnectionPageModel.path(connection.merchantId) + "?outcome=" + outcome.rawValue])
     }
 
-    private func stored<T>(_ operation: () async throws -> T) async throws -> T {
-        do {
-            return try await operation()
-        } catch {
-            services.logger.error("Database failure while showing a connection to an admin", metadata: ["error": "\(error)"])
-            throw AdminError.storageUnavailable
-        }
+    private func stored<T>(_ operation: () async throws -> T) async throws(AdminError) -> T {
+        try await storingAdmin("showing a connection to an admin", logger: logger, operation)
     }
-}
-
-/// The connections a Disconnect is running for in this process.
-private final class InFlightDisconnects: Sendable {
-    private let ids = Mutex<Set<Int64>>([])
-
-    /// Whether this press is the first for `id` (others run meanwhile join it).
-    func begin(_ id: Int64) -> Bool { ids.withLock { $0.insert(id).inserted } }
-
-    func end(_ id: Int64) { _ = ids.withLock { $0.remove(id) } }
 }

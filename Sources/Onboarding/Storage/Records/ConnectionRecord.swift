@@ -2,7 +2,8 @@ import Foundation
 
 /// One merchant's connection in one Square environment; tokens only as sealed boxes.
 struct ConnectionRecord: Codable, Sendable, Equatable {
-    var id: Int64?
+    /// Given by the store when the row is made; every row read back has one.
+    var id: Int64
     /// The environment's stable name (`production`, `sandbox`, or the operator's name for a custom URL).
     var environment: String
     var merchantId: String

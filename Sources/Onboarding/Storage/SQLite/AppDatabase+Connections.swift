@@ -42,7 +42,7 @@ extension AppDatabase {
                     grant.scopesConfirmed ? receivedAt : nil, receivedAt, link?.partnerId, link?.reference, link?.linkId,
                 ]
             )
-            guard let connection, let id = connection.id else { throw StorageError.constraintViolated("the connection was not stored") }
+            guard let connection else { throw StorageError.constraintViolated("the connection was not stored") }
             try Self.queuePartnerEvents(db, before: before, after: connection)
             if let used = grant.partnerLink {
                 try Self.completeLink(
@@ -58,7 +58,7 @@ extension AppDatabase {
                 .execute(arguments: [AuthorizationOutcome.connected, grant.merchantId, stateHash])
             try db.cachedStatement(
                 sql: #"INSERT INTO "merchantSession" (sessionHash, connectionId, csrfToken, createdAt, expiresAt) VALUES (?, ?, ?, ?, ?)"#
-            ).execute(arguments: [session.hash, id, session.csrfToken, receivedAt, StorageTimestamp(session.expiresAt)])
+            ).execute(arguments: [session.hash, connection.id, session.csrfToken, receivedAt, StorageTimestamp(session.expiresAt)])
             try db.cachedStatement(sql: "INSERT INTO auditEvent (occurredAt, actor, action, merchantId, detail) VALUES (?, ?, ?, ?, ?)")
                 .execute(arguments: [StorageTimestamp(audit.occurredAt), audit.actor, audit.action, audit.merchantId, audit.detail])
             return SavedConnection(connection: connection, reconnected: reconnected)
@@ -172,9 +172,20 @@ extension AppDatabase {
     func importConnections(_ connections: [ConnectionRecord], audit: [AuditEventRecord]) async throws(StorageError) {
         try await write { db in
             for connection in connections {
-                var connection = connection
-                try connection.insert(db)
-                try Self.queuePartnerEvents(db, before: nil, after: connection)
+                // A new row: every column the record holds but its id, which the database gives.
+                var values = try connection.databaseDictionary
+                values.removeValue(forKey: "id")
+                let columns = values.keys.sorted()
+                let inserted = try ConnectionRecord.fetchOne(
+                    db,
+                    sql: """
+                        INSERT INTO "connection" (\(columns.map(\.quotedDatabaseIdentifier).joined(separator: ", ")))
+                        VALUES (\(databaseQuestionMarks(count: columns.count))) RETURNING *
+                        """,
+                    arguments: StatementArguments(columns.map { values[$0] })
+                )
+                guard let inserted else { throw StorageError.constraintViolated("an imported connection was not stored") }
+                try Self.queuePartnerEvents(db, before: nil, after: inserted)
             }
             for event in audit {
                 var event = event

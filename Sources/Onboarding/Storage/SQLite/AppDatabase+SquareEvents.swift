@@ -13,7 +13,7 @@ extension AppDatabase {
             guard try SquareEventRecord.fetchOne(db, key: event.eventId) == nil else { return .duplicate }
             try event.insert(db)
             guard event.type == "oauth.authorization.revoked", let merchantId = event.merchantId, let revokedBy,
-                let connection = try Self.connection(db, environment: environment, merchantId: merchantId), let id = connection.id
+                let id = try Self.connection(db, environment: environment, merchantId: merchantId)?.id
             else { return .noChange }
             var audit = AuditEventRecord(
                 occurredAt: event.receivedAt,

@@ -120,36 +120,21 @@ extension AppDatabase {
     ///
     /// Returns false when the connection was revoked meanwhile (the new tokens are then dropped on purpose).
     func saveRefreshedTokens(_ tokens: RefreshedTokens, connectionId: Int64, now: Date, audit: AuditEventRecord) async throws(StorageError) -> Bool {
-        try await saveRefreshedTokens([RefreshSave(tokens: tokens, connectionId: connectionId, now: now, audit: audit)]).first ?? false
-    }
-
-    /// Stores several refreshes in one transaction (a group commit); each row changes only if it is not revoked.
-    func saveRefreshedTokens(_ saves: [RefreshSave]) async throws(StorageError) -> [Bool] {
-        try await write { db in
-            let update = try db.cachedStatement(sql: Self.saveRefreshSQL)
-            var saved: [Bool] = []
-            saved.reserveCapacity(saves.count)
-            for save in saves {
-                let tokens = save.tokens
-                // Square's answer is the truth even if our lease lapsed: the old refresh token may be spent already.
-                let changed = try Self.changeConnection(db, id: save.connectionId) { _ in
-                    try update.execute(arguments: [
-                        tokens.sealedAccessToken, tokens.sealedRefreshToken,
-                        tokens.refreshTokenExpiresAt != nil || tokens.sealedRefreshToken != nil, tokens.refreshTokenExpiresAt,
-                        tokens.expiresAt, tokens.shortLived, ConnectionStatus.active, save.now, save.now,
-                        save.connectionId, ConnectionStatus.revoked,
-                    ])
-                    return db.changesCount == 1
-                }
-                guard changed == true else {
-                    saved.append(false)
-                    continue
-                }
-                var audit = save.audit
-                try audit.insert(db)
-                saved.append(true)
+        // A pass finishes many refreshes at once: their saves share a group commit, each in its own savepoint.
+        try await groupedWrite { db in
+            // Square's answer is the truth even if our lease lapsed: the old refresh token may be spent already.
+            let changed = try Self.changeConnection(db, id: connectionId) { _ in
+                try db.cachedStatement(sql: Self.saveRefreshSQL).execute(arguments: [
+                    tokens.sealedAccessToken, tokens.sealedRefreshToken,
+                    tokens.refreshTokenExpiresAt != nil || tokens.sealedRefreshToken != nil, tokens.refreshTokenExpiresAt,
+                    tokens.expiresAt, tokens.shortLived, ConnectionStatus.active, now, now, connectionId, ConnectionStatus.revoked,
+                ])
+                return db.changesCount == 1
             }
-            return saved
+            guard changed == true else { return false }
+            var audit = audit
+            try audit.insert(db)
+            return true
         }
     }
 

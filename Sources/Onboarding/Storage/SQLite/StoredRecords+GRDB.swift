@@ -69,7 +69,7 @@ extension AuthorizationRecord: FetchableRecord, PersistableRecord {
     }
 }
 
-extension ConnectionRecord: FetchableRecord, MutablePersistableRecord {
+extension ConnectionRecord: FetchableRecord, PersistableRecord {
     static let databaseTableName = "connection"
 
     enum Columns {
@@ -86,10 +86,6 @@ extension ConnectionRecord: FetchableRecord, MutablePersistableRecord {
         static let lastCheckedAt = Column("lastCheckedAt")
         static let refreshLeaseUntil = Column("refreshLeaseUntil")
         static let nextRefreshAt = Column("nextRefreshAt")
-    }
-
-    mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
     }
 
     // Every connect and list page decodes these: reading the columns by name costs a fraction of `Decodable`'s
