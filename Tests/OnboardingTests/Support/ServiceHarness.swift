@@ -18,7 +18,7 @@ struct ServiceHarness: Sendable {
     static let clientId = "sandbox-sq0idb-service-test"
     static let clientSecret = "sandbox-sq0csb-service-test-secret"
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
+        .deletingLastPathComponent().deletingLastPathComponent().path
 
     let emulator: SquareEmulator
     /// The emulator's own test client: the browser's view of Square's consent page.

@@ -5,7 +5,7 @@ import Testing
 enum BuiltExecutable {
     /// The package checkout these tests belong to.
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
+        .deletingLastPathComponent().deletingLastPathComponent().path
 
     /// The build's products folder, as `swift build --show-bin-path` names it for this checkout (nil if that failed).
     static let binPath: String? = {
