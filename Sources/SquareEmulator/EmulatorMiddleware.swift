@@ -59,6 +59,8 @@ struct FaultMiddleware: RouterMiddleware {
         switch fault.kind {
         case .latency where fault.afterProcessing:
             let response = try await next(request, context)
+            emulator.trackHeldAnswer(path: path, delta: 1)
+            defer { emulator.trackHeldAnswer(path: path, delta: -1) }
             try await Task.sleep(for: .milliseconds(fault.latencyMilliseconds ?? 0))
             return response
         case .latency:

@@ -18,6 +18,8 @@ struct EmulatorStore: Sendable {
     /// Calls being answered now, and the most there were at once, per path.
     var callsInFlight: [String: Int] = [:]
     var peakCallsInFlight: [String: Int] = [:]
+    /// Calls answered already whose answer a latency fault holds back (`afterProcessing`), by path.
+    var answersHeldBack: [String: Int] = [:]
     var clockOffset: TimeInterval = 0
 
     // MARK: ObtainToken

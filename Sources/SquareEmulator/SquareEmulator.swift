@@ -110,6 +110,16 @@ public final class SquareEmulator: Sendable {
         store.withLock { $0.peakCallsInFlight[path] ?? 0 }
     }
 
+    /// How many calls to `path` have been processed (the work is done) and have their answer held back by a latency fault.
+    public func answersHeldBack(path: String) -> Int {
+        store.withLock { $0.answersHeldBack[path] ?? 0 }
+    }
+
+    /// Counts an answer to `path` held back (`delta` 1) or let go (`-1`).
+    func trackHeldAnswer(path: String, delta: Int) {
+        store.withLock { $0.answersHeldBack[path, default: 0] += delta }
+    }
+
     /// Marks a call to `path` as being answered (`delta` 1) or answered (`-1`), keeping the peak.
     func trackInFlight(path: String, delta: Int) {
         store.withLock { store in

@@ -91,8 +91,11 @@ struct RefreshCrashTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         try #require(harness.tokenCalls == callsBefore + 1, "the refresh reached Square")
-        // The emulator's work is in-memory and done within microseconds of the call; give it ample time.
-        try await Task.sleep(for: .milliseconds(300))
+        // Square has done the refresh (the old refresh token is spent) once it holds the answer back.
+        while harness.emulator.answersHeldBack(path: "/oauth2/token") == 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try #require(harness.emulator.answersHeldBack(path: "/oauth2/token") == 1, "Square refreshed and holds its answer back")
         #expect(process.isRunning, "still waiting for Square's answer")
         kill(process.processIdentifier, SIGKILL)
         while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
